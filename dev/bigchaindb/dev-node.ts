@@ -1,0 +1,129 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+import { BlockProducer } from './block-producer';
+import { openBlockLog, type BlockLog } from './block-log';
+import { startEventStream, STREAM_PATH, type EventStream } from './event-stream';
+import { createHttpApi } from './http-api';
+import { Ledger } from './ledger';
+import { listen } from '../listen';
+
+/** One structured log entry of the dev node. */
+export type DevNodeLogEntry = { readonly level: 'info' | 'warn' | 'error'; readonly msg: string } & Record<string, unknown>;
+
+/** Options of {@link startDevNode}; every one has a default. */
+export interface DevNodeOptions {
+  /** Interface both servers bind to. Default `127.0.0.1`. */
+  readonly host?: string;
+  /** HTTP API port; 0 picks a free one. Default 9984. */
+  readonly port?: number;
+  /** Event Stream port; 0 picks a free one. Default 9985. */
+  readonly wsPort?: number;
+  /** Folder of the append-only chain file; omitted, the chain lives in memory only. */
+  readonly dataDir?: string;
+  /** Host named in the advertised `streams` URL. Default: `host`, or `localhost` when binding all interfaces. */
+  readonly advertisedHost?: string;
+  /** Wait before making a block once a transaction is pending. Default 0: as soon as possible. */
+  readonly blockIntervalMs?: number;
+  /** Largest request body accepted. Default 1,000,000 bytes (Tendermint's RPC limit). */
+  readonly maxBodyBytes?: number;
+  /** Where log entries go. Default: nowhere. */
+  readonly log?: (entry: DevNodeLogEntry) => void;
+}
+
+/** A running dev node. */
+export interface DevNode {
+  /** Base URL, e.g. `http://127.0.0.1:9984`. */
+  readonly url: string;
+  /** The API root the driver takes, with its trailing slash: `http://127.0.0.1:9984/api/v1/`. */
+  readonly apiUrl: string;
+  /** The Event Stream URL, as advertised in `GET /`. */
+  readonly streamUrl: string;
+  /** Test control over the Event Stream (see {@link EventStream.pause}). */
+  readonly eventStream: Pick<EventStream, 'pause' | 'resume'>;
+  /** Height of the latest block. */
+  readonly latestHeight: number;
+  /** Stops both servers, closing every connection, and closes the chain file. */
+  close(): Promise<void>;
+}
+
+// A fixed validator key: the dev node is a one-validator network and needs no secret.
+const VALIDATOR_SEED = Buffer.alloc(32, 7);
+const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+function validatorPublicKey(): string {
+  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, VALIDATOR_SEED]), format: 'der', type: 'pkcs8' });
+  const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
+  return spki.subarray(-32).toString('base64');
+}
+
+/** Starts a BigchainDB 2.2-compatible node: HTTP API v1 and the Event Stream, each on its own port. */
+export async function startDevNode(options: DevNodeOptions = {}): Promise<DevNode> {
+  const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? ((): void => undefined);
+  const ledger = new Ledger();
+  const blockLog = options.dataDir === undefined ? undefined : loadChain(join(options.dataDir, 'blocks.log'), ledger, log);
+
+  const eventStream = await startEventStream({
+    host,
+    port: options.wsPort ?? 9985,
+    maxBufferedBytes: 16 * 1024 * 1024,
+    onSlowSubscriber: (bufferedBytes) => log({ level: 'warn', msg: 'disconnected a slow stream subscriber', bufferedBytes }),
+  });
+  const advertisedHost = options.advertisedHost ?? (host === '0.0.0.0' || host === '::' ? 'localhost' : host);
+  const streamUrl = `ws://${advertisedHost}:${eventStream.port}${STREAM_PATH}`;
+  const producer = new BlockProducer({
+    ledger,
+    blockLog,
+    blockIntervalMs: options.blockIntervalMs ?? 0,
+    onCommit: (transactions) => eventStream.publish(transactions),
+  });
+  const onInternalError = (error: Error): void => log({ level: 'error', msg: 'internal error', error: error.stack ?? error.message });
+  const server = createServer(
+    createHttpApi({
+      ledger,
+      producer,
+      streamUrl,
+      validatorPublicKey: validatorPublicKey(),
+      maxBodyBytes: options.maxBodyBytes ?? 1_000_000,
+      onInternalError,
+    }),
+  );
+  try {
+    await listen(server, host, options.port ?? 9984);
+  } catch (error) {
+    await eventStream.close();
+    blockLog?.close();
+    throw error;
+  }
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo).port}`;
+  log({ level: 'info', msg: 'dev node started', url, streamUrl, height: ledger.latestHeight, transactions: ledger.size });
+
+  return {
+    url,
+    apiUrl: `${url}/api/v1/`,
+    streamUrl,
+    eventStream,
+    get latestHeight() {
+      return ledger.latestHeight;
+    },
+    async close() {
+      producer.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await eventStream.close();
+      blockLog?.close();
+    },
+  };
+}
+
+function loadChain(filePath: string, ledger: Ledger, log: (entry: DevNodeLogEntry) => void): BlockLog {
+  const { log: blockLog, blocks, droppedTornBytes } = openBlockLog(filePath);
+  for (const block of blocks) ledger.replay(block.height, block.transactions);
+  if (droppedTornBytes > 0) {
+    log({ level: 'warn', msg: 'dropped a torn last record of the chain file', filePath, droppedTornBytes });
+  }
+  return blockLog;
+}
