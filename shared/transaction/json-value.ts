@@ -70,5 +70,11 @@ function hasInexactNumber(text: string): boolean {
 
 /** Compact JSON text of a {@link JsonValue}, numbers written exactly as they were parsed. */
 export function stringifyJson(value: JsonValue): string {
-  return stringifyLossless(value) as string;
+  return hasLosslessNumber(value) ? (stringifyLossless(value) as string) : JSON.stringify(value);
+}
+
+function hasLosslessNumber(value: JsonValue): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (isLosslessNumber(value)) return true;
+  return (Array.isArray(value) ? value : Object.values(value)).some(hasLosslessNumber);
 }

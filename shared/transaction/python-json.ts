@@ -46,6 +46,7 @@ interface WriterStyle {
 
 const CANONICAL: WriterStyle = { sortKeys: true, itemSeparator: ',', keySeparator: ':', quote: rapidjsonQuote };
 
+// Hot path (every id and signature check): plain loops and string concatenation, no arrays.
 function write(value: JsonValue, style: WriterStyle): string {
   if (value === null) return 'null';
   switch (typeof value) {
@@ -56,12 +57,24 @@ function write(value: JsonValue, style: WriterStyle): string {
     case 'boolean':
       return value ? 'true' : 'false';
   }
-  if (Array.isArray(value)) return `[${value.map((item) => write(item, style)).join(style.itemSeparator)}]`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += style.itemSeparator;
+      out += write(value[i] as JsonValue, style);
+    }
+    return `${out}]`;
+  }
   if (isLosslessNumber(value)) return formatLexeme(value.value);
   const keys = Object.keys(value);
-  if (style.sortKeys) sortByCodePoint(keys);
-  const members = keys.map((key) => style.quote(key) + style.keySeparator + write(value[key] as JsonValue, style));
-  return `{${members.join(style.itemSeparator)}}`;
+  if (style.sortKeys && keys.length > 1) sortByCodePoint(keys);
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    if (i > 0) out += style.itemSeparator;
+    out += style.quote(key) + style.keySeparator + write(value[key] as JsonValue, style);
+  }
+  return `${out}}`;
 }
 
 /**
@@ -116,11 +129,14 @@ function compareCodePoints(a: string, b: string): number {
   return left.length - right.length;
 }
 
+/** Printable ASCII without `"` and `\\`: written as is by every style. */
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 // JSON.stringify escapes `"`, `\`, \b \f \n \r \t and other control characters as lower-case
 // \u00xx; rapidjson writes the latter in upper case. The alternation skips escaped backslashes.
 function rapidjsonQuote(text: string): string {
+  if (PLAIN_ASCII.test(text)) return `"${text}"`;
   if (LONE_SURROGATE.test(text)) throw new TypeError('string contains a lone surrogate');
   const quoted = JSON.stringify(text);
   if (!quoted.includes('\\u')) return quoted;
@@ -129,5 +145,6 @@ function rapidjsonQuote(text: string): string {
 
 // Python's ensure_ascii escapes everything outside space..'~' (U+007F included) as \uxxxx.
 function asciiQuote(text: string): string {
+  if (PLAIN_ASCII.test(text)) return `"${text}"`;
   return JSON.stringify(text).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

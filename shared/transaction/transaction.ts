@@ -1,11 +1,5 @@
 import { InvalidTransactionError } from '../errors';
-import {
-  conditionUriFromDetails,
-  isFulfillmentValid,
-  ownersOfDetails,
-  parseFulfillmentUri,
-  type ParsedFulfillment,
-} from './fulfillment';
+import { conditionUriFromDetails, ownersOfDetails, parseFulfillmentUri, type ParsedFulfillment } from './fulfillment';
 import { isJsonObject, type JsonObject, type JsonValue } from './json-value';
 import { pythonJson } from './python-json';
 import { computeTransactionId, signedDigest, signingPayload } from './transaction-hash';
@@ -152,7 +146,7 @@ export function areFulfillmentsValid(transaction: CheckedTransaction, spentCondi
   const payload = signingPayload(transaction.body);
   return transaction.inputs.every((input, i) => {
     if (!input.fulfillment) return false;
-    if (spentConditionUris && spentConditionUris[i] !== input.fulfillment.getConditionUri()) return false;
-    return isFulfillmentValid(input.fulfillment, signedDigest(payload, input.fulfills));
+    if (spentConditionUris && spentConditionUris[i] !== input.fulfillment.conditionUri) return false;
+    return input.fulfillment.isValid(signedDigest(payload, input.fulfills));
   });
 }
