@@ -62,7 +62,8 @@ export function createHttpApi(context: HttpApiContext): RequestListener {
 
 async function respond(context: HttpApiContext, request: IncomingMessage): Promise<NodeResponse> {
   const url = new URL(request.url ?? '/', 'http://node');
-  const path = url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
+  const pathname = decodePath(url.pathname);
+  const path = pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
   const match = matchRoute(path);
   if (!match) return HTML_NOT_FOUND;
   const { route, segment } = match;
@@ -76,7 +77,7 @@ async function respond(context: HttpApiContext, request: IncomingMessage): Promi
     return { ...makeError(413, `Request body too large: the limit is ${context.maxBodyBytes} bytes`), headers: { Connection: 'close' } };
   }
   try {
-    return await handler(context, { query: url.searchParams, segment: decodeSegment(segment), body });
+    return await handler(context, { query: url.searchParams, segment, body });
   } catch (error) {
     if (error instanceof ArgumentRejectedError) return error.response;
     throw error;
@@ -116,10 +117,11 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer | und
   });
 }
 
-function decodeSegment(segment: string): string {
+/** Werkzeug matches routes on the decoded path; a malformed escape is kept as it is. */
+function decodePath(path: string): string {
   try {
-    return decodeURIComponent(segment);
+    return decodeURIComponent(path);
   } catch {
-    return segment; // Werkzeug keeps malformed escapes as they are
+    return path;
   }
 }

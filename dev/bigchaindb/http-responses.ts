@@ -76,10 +76,13 @@ export function corsHeaders(request: IncomingMessage): Record<string, string> {
   return headers;
 }
 
+// Werkzeug 1.0 words these differently from Node.
+const WERKZEUG_REASONS: Readonly<Record<number, string>> = { 413: 'Request Entity Too Large' };
+
 /** Writes a response with Werkzeug's upper-case reason phrase (the JS driver shows it to users). */
 export function send(request: IncomingMessage, response: ServerResponse, reply: NodeResponse): void {
   const body = request.method === 'HEAD' ? '' : reply.body;
-  response.writeHead(reply.status, (STATUS_CODES[reply.status] ?? 'UNKNOWN').toUpperCase(), {
+  response.writeHead(reply.status, (WERKZEUG_REASONS[reply.status] ?? STATUS_CODES[reply.status] ?? 'UNKNOWN').toUpperCase(), {
     'Content-Type': reply.contentType ?? 'application/json',
     'Content-Length': Buffer.byteLength(reply.body),
     ...corsHeaders(request),
