@@ -41,6 +41,7 @@ export class BlockProducer {
   private pending: PendingTransaction[] = [];
   private readonly pendingIds = new Set<string>();
   private timer: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  private held = false;
 
   constructor(private readonly options: BlockProducerOptions) {}
 
@@ -61,6 +62,20 @@ export class BlockProducer {
     });
   }
 
+  /**
+   * For tests: makes no block until {@link release}, so that transactions meet in one mempool (for
+   * example two conflicting ones, of which the block keeps the first).
+   */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** Ends {@link hold}: everything pending goes into the next block. */
+  release(): void {
+    this.held = false;
+    if (this.pending.length > 0) this.schedule();
+  }
+
   /** Stops making blocks; pending transactions are abandoned, as a stopped node abandons its mempool. */
   close(): void {
     if (this.timer) clearTimeout(this.timer as NodeJS.Timeout);
@@ -69,7 +84,7 @@ export class BlockProducer {
   }
 
   private schedule(): void {
-    if (this.timer) return;
+    if (this.timer || this.held) return;
     const run = (): void => {
       this.timer = undefined;
       this.makeBlock();

@@ -43,6 +43,11 @@ export interface DevNode {
   readonly streamUrl: string;
   /** Test control over the Event Stream (see {@link EventStream.pause}). */
   readonly eventStream: Pick<EventStream, 'pause' | 'resume'>;
+  /**
+   * Test control over block making: `hold()` keeps transactions pending until `release()`, so that
+   * several meet in one mempool and one block, as on a real node under load.
+   */
+  readonly blocks: { hold(): void; release(): void };
   /** Height of the latest block. */
   readonly latestHeight: number;
   /** Stops both servers, closing every connection, and closes the chain file. */
@@ -106,6 +111,7 @@ export async function startDevNode(options: DevNodeOptions = {}): Promise<DevNod
     apiUrl: `${url}/api/v1/`,
     streamUrl,
     eventStream,
+    blocks: { hold: () => producer.hold(), release: () => producer.release() },
     get latestHeight() {
       return ledger.latestHeight;
     },

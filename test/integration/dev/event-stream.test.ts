@@ -181,8 +181,8 @@ describe('Event Stream', () => {
 
     it('announces only the TRANSFER that won a conflict at block time, and the loser stays 404', async () => {
       // Both TRANSFERs must wait in the same mempool: API-level checks see only committed spends (spec §4.8), so the
-      // second is accepted only if it arrives before the block is made. 250 ms is ample for two local requests.
-      const node = await startNode({ blockIntervalMs: 250 });
+      // second is accepted only if it arrives before the block is made.
+      const node = await startNode();
       const connection = new Connection(node.apiUrl);
       const subscriber = await subscribe(node.streamUrl);
       const asset = createTransaction(alice, { vin: 'WVWZZZ1JZXWCONFLICT' });
@@ -191,8 +191,10 @@ describe('Event Stream', () => {
       const toCarol = transferTransaction([{ tx: asset, outputIndex: 0 }], [outputTo(carol)], [alice]);
       const sentinel = createTransaction(alice, { vin: 'WVWZZZ1JZXWSENTINEL' });
 
+      node.blocks.hold();
       await accept(node, toBob, 'async');
       await accept(node, toCarol, 'async');
+      node.blocks.release();
       await subscriber.framesUntil(2);
       // A frame for the loser would come in the same batch as the winner's, so before this one.
       await accept(node, sentinel, 'commit');

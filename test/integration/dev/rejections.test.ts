@@ -330,43 +330,49 @@ describe('POST /api/v1/transactions: requests the node cannot take', () => {
 });
 
 describe('POST /api/v1/transactions: the same transaction twice before its block', () => {
-  let slowNode: DevNode;
+  let heldNode: DevNode;
 
   beforeAll(async () => {
-    // A block interval long enough that both requests arrive while the first one is still pending.
-    slowNode = await startTestNode({ blockIntervalMs: 300 });
+    heldNode = await startTestNode();
   });
 
-  afterAll(() => slowNode.close());
+  afterAll(() => heldNode.close());
 
   test('the second async post gets 400 "Tx already exists in cache" and the transaction is stored once', async () => {
     const created = createTransaction(alice, { car: 'posted twice' });
 
-    const responses = await Promise.all([post(created, 'async', slowNode), post(created, 'async', slowNode)]);
-    // A commit-mode post of another transaction returns once the pending block, both included, is made.
+    heldNode.blocks.hold();
+    const responses = await Promise.all([post(created, 'async', heldNode), post(created, 'async', heldNode)]);
+    heldNode.blocks.release();
+    // A commit-mode post of another transaction returns once the pending block is made.
     const other = createTransaction(alice, { car: 'same block' });
-    expect((await post(other, 'commit', slowNode)).status).toBe(202);
+    expect((await post(other, 'commit', heldNode)).status).toBe(202);
 
     expect(responses.map(({ status }) => status).sort()).toEqual([202, 400]);
     expect(responses.find(({ status }) => status === 400)).toEqual(
       badRequest('Internal error - Tx already exists in cache'),
     );
-    expect((await get(`blocks?transaction_id=${created.id}`, slowNode)).text).toMatch(/^\[\d+\]\n$/);
-    const listed = await get(`transactions?asset_id=${created.id}`, slowNode);
+    expect((await get(`blocks?transaction_id=${created.id}`, heldNode)).text).toMatch(/^\[\d+\]\n$/);
+    const listed = await get(`transactions?asset_id=${created.id}`, heldNode);
     expect(JSON.parse(listed.text)).toEqual([created]);
   });
 
   test('the second commit-mode post gets the broadcastTxCommit variant while the first waits for its block', async () => {
     const created = createTransaction(alice, { car: 'committed twice' });
 
-    const responses = await Promise.all([post(created, 'commit', slowNode), post(created, 'commit', slowNode)]);
+    heldNode.blocks.hold();
+    const posts = [post(created, 'commit', heldNode), post(created, 'commit', heldNode)];
+    // The second to arrive is refused at once; the first waits for the held block.
+    await Promise.race(posts);
+    heldNode.blocks.release();
+    const responses = await Promise.all(posts);
 
     expect(responses.map(({ status }) => status).sort()).toEqual([202, 400]);
     expect(responses.find(({ status }) => status === 400)).toEqual(
       badRequest('Internal error - Error on broadcastTxCommit: Tx already exists in cache'),
     );
-    const blocks = await get(`blocks?transaction_id=${created.id}`, slowNode);
-    expect(blocks).toEqual(resourceText(`[${slowNode.latestHeight}]`));
+    const blocks = await get(`blocks?transaction_id=${created.id}`, heldNode);
+    expect(blocks).toEqual(resourceText(`[${heldNode.latestHeight}]`));
   });
 });
 
