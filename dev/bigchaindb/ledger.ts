@@ -2,16 +2,16 @@ import { ownersOfDetails } from '../../shared/transaction/fulfillment';
 import { isJsonObject, parseJson, type JsonObject } from '../../shared/transaction/json-value';
 import type { LedgerTransaction, LedgerView } from '../../shared/transaction/ledger-rules';
 import { parseOutputs, type CheckedTransaction, type OutputReference, type TransactionOutput } from '../../shared/transaction/transaction';
+import { TextArena, type TextRef } from './text-arena';
 import { TextIndex } from './text-index';
 
-/** A committed transaction as the ledger keeps it: its JSON text plus what its indexes need. */
+/** A committed transaction as the ledger keeps it: where its JSON text is, plus what its indexes need. */
 export interface StoredTransaction {
   readonly id: string;
   readonly height: number;
   readonly operation: 'CREATE' | 'TRANSFER';
   readonly assetId: string;
-  /** Compact JSON text of the transaction as it was received. */
-  readonly json: string;
+  readonly text: TextRef;
 }
 
 /** A transaction ready to be committed: checked, with its compact JSON text. */
@@ -40,6 +40,7 @@ export class Ledger implements LedgerView {
   private readonly blocks = new Map<number, string[]>();
   private readonly assets = new TextIndex();
   private readonly metadata = new TextIndex();
+  private readonly texts = new TextArena();
   private height = 0;
 
   /** Height of the latest block; 0 (the genesis block) on a fresh chain. */
@@ -56,11 +57,16 @@ export class Ledger implements LedgerView {
     return this.transactions.get(id);
   }
 
+  /** Compact JSON text of a committed transaction as it was received. */
+  jsonOf(stored: StoredTransaction): string {
+    return this.texts.read(stored.text);
+  }
+
   getTransaction(id: string): LedgerTransaction | undefined {
     const stored = this.transactions.get(id);
     // Outputs are re-derived from the JSON on demand: only spending needs them, and keeping them
     // parsed for every transaction would cost several times the memory.
-    return stored && { assetId: stored.assetId, outputs: checkedOutputs(stored.json) };
+    return stored && { assetId: stored.assetId, outputs: checkedOutputs(this.jsonOf(stored)) };
   }
 
   getSpender(output: OutputReference): string | undefined {
@@ -119,7 +125,7 @@ export class Ledger implements LedgerView {
   }
 
   private index({ id, operation, assetId, body, json, inputs, outputOwners }: IndexEntry, height: number): void {
-    this.transactions.set(id, { id, height, operation, assetId, json });
+    this.transactions.set(id, { id, height, operation, assetId, text: this.texts.add(json) });
     for (const { fulfills } of inputs) if (fulfills) this.spenders.set(outputKey(fulfills), id);
     outputOwners.forEach((owners, outputIndex) => {
       for (const owner of new Set(owners)) appendTo(this.outputsByOwner, owner, { transactionId: id, outputIndex });

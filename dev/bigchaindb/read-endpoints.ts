@@ -55,14 +55,14 @@ export function apiV1Info(context: ReadContext): NodeResponse {
   return jsonifyBody(apiIndex('/', context.streamUrl));
 }
 
-function representation(stored: StoredTransaction): JsonObject {
-  return nodeRepresentation(parseJson(stored.json) as JsonObject);
+function representation(ledger: Ledger, stored: StoredTransaction): JsonObject {
+  return nodeRepresentation(parseJson(ledger.jsonOf(stored)) as JsonObject);
 }
 
 /** `GET /api/v1/transactions/{id}` (spec §2.4). */
 export function getTransaction(context: ReadContext, id: string): NodeResponse {
   const stored = context.ledger.getStored(id);
-  return stored ? resourceBody(representation(stored)) : NOT_FOUND;
+  return stored ? resourceBody(representation(context.ledger, stored)) : NOT_FOUND;
 }
 
 /** `GET /api/v1/transactions?asset_id=&operation=&last_tx=` (spec §2.5). */
@@ -72,7 +72,7 @@ export function listTransactions(context: ReadContext, query: URLSearchParams): 
   const lastOnly = optionalArgument(query, 'last_tx', validBoolean) ?? false;
   const matches = context.ledger.transactionsOfAsset(assetId, operation);
   const selected = lastOnly ? matches.slice(-1) : matches;
-  return resourceBody(selected.map(representation));
+  return resourceBody(selected.map((stored) => representation(context.ledger, stored)));
 }
 
 /** `GET /api/v1/outputs?public_key=&spent=` (spec §2.6). */
@@ -95,7 +95,7 @@ export function searchText(context: ReadContext, query: URLSearchParams, collect
   const { ledger } = context;
   const ids = collection === 'assets' ? ledger.searchAssets(search, limit) : ledger.searchMetadata(search, limit);
   const results = ids.map((id): JsonValue => {
-    const body = parseJson((ledger.getStored(id) as StoredTransaction).json) as JsonObject;
+    const body = parseJson(ledger.jsonOf(ledger.getStored(id) as StoredTransaction)) as JsonObject;
     return collection === 'assets'
       ? { data: (body['asset'] as JsonObject)['data'] ?? null, id }
       : { id, metadata: body['metadata'] ?? null };
@@ -107,7 +107,7 @@ export function searchText(context: ReadContext, query: URLSearchParams, collect
 export function getBlock(context: ReadContext, height: number): NodeResponse {
   const ids = context.ledger.getBlock(height);
   if (!ids) return NOT_FOUND;
-  const transactions = ids.map((id) => representation(context.ledger.getStored(id) as StoredTransaction));
+  const transactions = ids.map((id) => representation(context.ledger, context.ledger.getStored(id) as StoredTransaction));
   return resourceBody({ height, transactions });
 }
 

@@ -30,10 +30,20 @@ interface Signer {
   readonly key: KeyObject;
 }
 
+// Importing a private key costs several times more than signing with it, and the same few keys
+// (the leasing company's) sign again and again.
+const signers = new Map<string, Signer>();
+const MAX_SIGNERS = 1_000;
+
 function toSigner({ privateKey }: KeyPair): Signer {
-  const key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, Buffer.from(bs58.decode(privateKey))]), format: 'der', type: 'pkcs8' });
-  const publicKey = bs58.encode(createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(-32));
-  return { publicKey, key };
+  let signer = signers.get(privateKey);
+  if (!signer) {
+    const key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, Buffer.from(bs58.decode(privateKey))]), format: 'der', type: 'pkcs8' });
+    signer = { publicKey: bs58.encode(createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(-32)), key };
+    if (signers.size >= MAX_SIGNERS) signers.delete(signers.keys().next().value as string);
+    signers.set(privateKey, signer);
+  }
+  return signer;
 }
 
 /**
