@@ -1,0 +1,102 @@
+import { join } from 'node:path';
+
+/**
+ * Azurite (the Azure Storage emulator) started in this process: blob, queue and table services.
+ * Azurite ships no typings and no public API for this; its own tests build servers from these
+ * classes the same way (`tests/queue/utils/QueueTestServerFactory.ts`).
+ */
+
+interface AzuriteServer {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  clean(): Promise<void>;
+  getHttpServerAddress(): string;
+}
+type ServerClass = new (configuration: unknown) => AzuriteServer;
+type ConfigurationClass = new (...settings: unknown[]) => unknown;
+
+const load = <T>(path: string): T => (require(`azurite/dist/src/${path}`) as { default: T }).default;
+const BlobServer = load<ServerClass>('blob/BlobServer');
+const BlobConfiguration = load<ConfigurationClass>('blob/BlobConfiguration');
+const QueueServer = load<ServerClass>('queue/QueueServer');
+const QueueConfiguration = load<ConfigurationClass>('queue/QueueConfiguration');
+const TableServer = load<ServerClass>('table/TableServer');
+const TableConfiguration = load<ConfigurationClass>('table/TableConfiguration');
+
+/** Azurite's well-known development account (public, documented; not a secret). */
+export const DEV_ACCOUNT_NAME = 'devstoreaccount1';
+export const DEV_ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+/** Options of {@link startLocalStorage}. */
+export interface LocalStorageOptions {
+  /** Interface to bind. Default `127.0.0.1`. */
+  readonly host?: string;
+  /** Ports; 0 (the default) picks free ones. Azurite's usual ports are 10000, 10001, 10002. */
+  readonly blobPort?: number;
+  readonly queuePort?: number;
+  readonly tablePort?: number;
+  /** Folder to persist data in; omitted, everything lives in memory and is gone on close. */
+  readonly location?: string;
+}
+
+/** A running local storage account. */
+export interface LocalStorage {
+  /** A full connection string for the development account, with the three endpoints. */
+  readonly connectionString: string;
+  readonly blobEndpoint: string;
+  readonly queueEndpoint: string;
+  readonly tableEndpoint: string;
+  /** Stops all three services (in-memory data is dropped). */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts Azurite's blob, queue and table services. The API-version check is off because the
+ * newest SDKs that run on Node 20 send versions Azurite 3.35 does not list yet.
+ */
+export async function startLocalStorage(options: LocalStorageOptions = {}): Promise<LocalStorage> {
+  const host = options.host ?? '127.0.0.1';
+  const location = options.location;
+  const inMemory = location === undefined;
+  const at = (file: string): string => (location === undefined ? file : join(location, file));
+  const persistence = (folder: string): unknown[] => [{ locationId: 'Default', locationPath: at(folder), maxConcurrency: 1 }];
+  // Positional settings, in Azurite 3.35's order: (…, loose, skipApiVersionCheck, cert, key, pwd, oauth,
+  // disableProductStyleUrl, isMemoryPersistence). Access and debug logs are off.
+  const common = [false, true, '', '', '', undefined, false, inMemory];
+  const servers: AzuriteServer[] = [
+    new BlobServer(
+      new BlobConfiguration(host, options.blobPort ?? 0, 5, at('__azurite_db_blob__.json'), at('__azurite_db_blob_extent__.json'),
+        persistence('__blobstorage__'), false, undefined, false, undefined, ...common),
+    ),
+    new QueueServer(
+      new QueueConfiguration(host, options.queuePort ?? 0, 5, at('__azurite_db_queue__.json'), at('__azurite_db_queue_extent__.json'),
+        persistence('__queuestorage__'), false, undefined, false, undefined, ...common),
+    ),
+    new TableServer(
+      new TableConfiguration(host, options.tablePort ?? 0, 5, at('__azurite_db_table__.json'), false, false, undefined, undefined, ...common),
+    ),
+  ];
+  const started: AzuriteServer[] = [];
+  try {
+    for (const server of servers) {
+      await server.start();
+      started.push(server);
+    }
+  } catch (error) {
+    await Promise.all(started.map((server) => server.close()));
+    throw error;
+  }
+  const [blob, queue, table] = servers.map((server) => `${server.getHttpServerAddress()}/${DEV_ACCOUNT_NAME}`) as [string, string, string];
+  return {
+    connectionString:
+      `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT_NAME};AccountKey=${DEV_ACCOUNT_KEY};` +
+      `BlobEndpoint=${blob};QueueEndpoint=${queue};TableEndpoint=${table};`,
+    blobEndpoint: blob,
+    queueEndpoint: queue,
+    tableEndpoint: table,
+    async close() {
+      await Promise.all(servers.map((server) => server.close()));
+      if (inMemory) await Promise.all(servers.map((server) => server.clean()));
+    },
+  };
+}
