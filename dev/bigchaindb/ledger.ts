@@ -38,8 +38,8 @@ export class Ledger implements LedgerView {
   private readonly transfersByAsset = new Map<string, string[]>();
   private readonly outputsByOwner = new Map<string, OutputReference[]>();
   private readonly blocks = new Map<number, string[]>();
-  private readonly assets = new TextIndex();
-  private readonly metadata = new TextIndex();
+  private readonly assets = new TextIndex((id) => this.indexedDocument(id, 'data'));
+  private readonly metadata = new TextIndex((id) => this.indexedDocument(id, 'metadata'));
   private readonly texts = new TextArena();
   private height = 0;
 
@@ -134,6 +134,14 @@ export class Ledger implements LedgerView {
     else this.assets.add(id, { data: (body['asset'] as JsonObject)['data'] ?? null });
     const metadata = body['metadata'];
     if (metadata !== null && metadata !== undefined) this.metadata.add(id, { metadata });
+  }
+
+  /** The document `index` gave the `part` text index for transaction `id`, re-created from its JSON. */
+  private indexedDocument(id: string, part: 'data' | 'metadata'): unknown {
+    const stored = this.transactions.get(id);
+    if (!stored) return undefined;
+    const body = parseJson(this.jsonOf(stored)) as JsonObject;
+    return part === 'data' ? { data: (body['asset'] as JsonObject)['data'] ?? null } : { metadata: body['metadata'] };
   }
 }
 

@@ -2,10 +2,14 @@ import { LosslessNumber } from 'lossless-json';
 
 import { TextIndex } from '../../../dev/bigchaindb/text-index';
 
-/** An index holding `documents` under their keys, added in key order. */
+/** An index holding `documents` under their keys, added in key order, that loads them back from a map. */
 function indexOf(documents: Record<string, unknown>): TextIndex {
-  const index = new TextIndex();
-  for (const [id, document] of Object.entries(documents)) index.add(id, document);
+  const added = new Map<string, unknown>();
+  const index = new TextIndex((id) => added.get(id));
+  for (const [id, document] of Object.entries(documents)) {
+    added.set(id, document);
+    index.add(id, document);
+  }
   return index;
 }
 
@@ -205,10 +209,10 @@ describe('ranking', () => {
 });
 
 describe('with more postings than one segment holds', () => {
-  // 300 documents of 1,001 distinct terms each exceed the 2^18 postings of an unsealed segment.
+  // 300 documents of 1,001 distinct terms each exceed the 2^16 postings of an unsealed segment.
   const words = Array.from({ length: 1000 }, (_, k) => `w${k}`).join(' ');
   const ids = Array.from({ length: 300 }, (_, k) => `doc${k}`);
-  const index = new TextIndex();
+  const index = new TextIndex(() => ({ words }));
   for (const id of ids) index.add(id, { words });
 
   it('finds a term in sealed and unsealed postings, in order of addition', () => {
@@ -221,5 +225,50 @@ describe('with more postings than one segment holds', () => {
 
   it('verifies a phrase across sealed documents', () => {
     expect(index.search('"w998 w999"', -3)).toEqual(['doc0', 'doc1', 'doc2']);
+  });
+});
+
+describe('sealing postings', () => {
+  // Word j of document k is its own value, repeated 1 + (j + k) % 3 times, so its score is 1.1, 1.5 or 1.75; w0 skips
+  // every fifth document. 140 documents of ~1,000 postings each fill two segments.
+  const ids = Array.from({ length: 140 }, (_, k) => `doc${k}`);
+  const documentOf = (k: number): string[] =>
+    Array.from({ length: 1000 }, (_, j) => Array<string>(1 + ((j + k) % 3)).fill(`w${j}`).join(' ')).filter(
+      (_, j) => j !== 0 || k % 5 !== 0,
+    );
+  const index = new TextIndex((id) => documentOf(Number(id.slice(3))));
+  ids.forEach((id, k) => index.add(id, documentOf(k)));
+
+  it('keeps the document and score of every posting', () => {
+    const withW0 = ids.filter((_, k) => k % 5 !== 0);
+    const repeats = (id: string): number => Number(id.slice(3)) % 3;
+
+    expect(index.search('w0')).toEqual([2, 1, 0].flatMap((count) => withW0.filter((id) => repeats(id) === count)));
+  });
+});
+
+describe('loading documents', () => {
+  const loaded: string[] = [];
+  const documents: Record<string, unknown> = { a: 'red car', b: 'blue bike', c: 'red bike', d: 'car red' };
+  const index = new TextIndex((id) => {
+    loaded.push(id);
+    return documents[id];
+  });
+  for (const [id, document] of Object.entries(documents)) index.add(id, document);
+  beforeEach(() => (loaded.length = 0));
+
+  it('loads no document for a search without phrases', () => {
+    expect(index.search('red -bike')).toEqual(['a', 'd']);
+    expect(loaded).toEqual([]);
+  });
+
+  it('loads only the documents holding every word of a phrase', () => {
+    expect(index.search('"red car"')).toEqual(['a']);
+    expect(loaded).toEqual(['a', 'd']);
+  });
+
+  it('loads only the documents that may hold a -"phrase"', () => {
+    expect(index.search('red -"red car"')).toEqual(['c', 'd']);
+    expect(loaded.sort()).toEqual(['a', 'd']);
   });
 });
