@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Agent, request } from 'node:http';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
@@ -9,14 +11,17 @@ import { Transaction } from 'bigchaindb-driver';
 import { generateKeyPair, signTransaction, type KeyPair } from '../../shared/transaction/signing';
 
 // Dev node throughput: pre-signed CREATEs, then a TRANSFER of each, posted in commit mode with
-// `concurrency` requests in flight, against a dev node in its own process (so its RSS is its own).
+// `concurrency` requests in flight, against a dev node in its own process (so its RSS is its own),
+// keeping its chain in a file (the default of `npm run devnode`) or, with `--storage memory`, in memory.
 
 const { values } = parseArgs({
   options: {
     count: { type: 'string', default: '20000' },
     concurrency: { type: 'string', default: '64' },
+    storage: { type: 'string', default: 'file' },
   },
 });
+if (values.storage !== 'file' && values.storage !== 'memory') throw new Error('--storage must be "file" or "memory"');
 const pairs = Number(values.count) / 2;
 const concurrency = Number(values.concurrency);
 
@@ -44,8 +49,9 @@ function presign(company: KeyPair, lessees: KeyPair[]): { creates: string[]; tra
   return { creates, transfers };
 }
 
-async function startNode(): Promise<{ child: ChildProcess; apiUrl: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'dev/bigchaindb/cli.ts', '--memory', '--port', '0', '--ws-port', '0'], {
+async function startNode(dataDir: string): Promise<{ child: ChildProcess; apiUrl: string }> {
+  const storage = values.storage === 'memory' ? ['--memory'] : ['--data', dataDir];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'dev/bigchaindb/cli.ts', ...storage, '--port', '0', '--ws-port', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let output = '';
@@ -100,7 +106,8 @@ async function main(): Promise<void> {
   const { creates, transfers } = presign(company, lessees);
   const signSeconds = (performance.now() - signStarted) / 1000;
 
-  const { child, apiUrl } = await startNode();
+  const dataDir = mkdtempSync(join(tmpdir(), 'devnode-bench-'));
+  const { child, apiUrl } = await startNode(dataDir);
   try {
     const create = await postAll(apiUrl, creates);
     const transfer = await postAll(apiUrl, transfers);
@@ -115,6 +122,7 @@ async function main(): Promise<void> {
           transactions: total,
           concurrency,
           mode: 'commit',
+          storage: values.storage,
           committedPerSecond: {
             create: Math.round(creates.length / create.seconds),
             transfer: Math.round(transfers.length / transfer.seconds),
@@ -132,6 +140,7 @@ async function main(): Promise<void> {
   } finally {
     child.kill('SIGTERM');
     await once(child, 'exit');
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -16,6 +16,17 @@ export interface CommittedBlock {
   readonly transactions: readonly string[];
 }
 
+/** Where a transaction's text is in the file: the byte range of its JSON string literal. */
+export interface TextRef {
+  readonly position: number;
+  readonly length: number;
+}
+
+/** A block read back from the log, with where each of its transactions is. */
+export interface StoredBlock extends CommittedBlock {
+  readonly refs: readonly TextRef[];
+}
+
 /** Options for {@link openBlockLog}. */
 export interface BlockLogOptions {
   /**
@@ -33,7 +44,9 @@ export interface BlockLog {
    * survive a crash of this process. Throws {@link BlockLogAppendError} if the log is closed or the block is invalid;
    * a failed write rethrows the file-system error after cutting off any partial record.
    */
-  append(block: CommittedBlock): void;
+  append(block: CommittedBlock): TextRef[];
+  /** Reads back one transaction's text from where {@link append} or {@link openBlockLog} said it is. */
+  read(ref: TextRef): string;
   /** Closes the file; further appends throw. Idempotent. */
   close(): void;
   readonly filePath: string;
@@ -42,7 +55,7 @@ export interface BlockLog {
 /** What {@link openBlockLog} found: the log, every intact block in order, and the torn tail it discarded. */
 export interface BlockLogOpenResult {
   readonly log: BlockLog;
-  readonly blocks: CommittedBlock[];
+  readonly blocks: StoredBlock[];
   /** Bytes of an unfinished write at the end of the file that were truncated away (0 when the file was clean). */
   readonly droppedTornBytes: number;
 }
@@ -123,14 +136,14 @@ class BlockLogImpl implements BlockLog {
     private readonly fsync: boolean,
   ) {}
 
-  append(block: CommittedBlock): void {
+  append(block: CommittedBlock): TextRef[] {
     const fd = this.fd;
     const refuse = (reason: BlockLogAppendError['reason']): BlockLogAppendError =>
       new BlockLogAppendError({ filePath: this.filePath, height: block.height, reason });
     if (fd === undefined) throw refuse('closed');
     if (!isBlock(block)) throw refuse('invalid-block');
     if (block.height <= this.lastHeight) throw refuse('height-not-increasing');
-    const record = encodeRecord(block);
+    const { record, literals } = encode(block);
     try {
       writeFully(fd, record);
       if (this.fsync) fs.fsyncSync(fd);
@@ -144,8 +157,17 @@ class BlockLogImpl implements BlockLog {
       }
       throw err;
     }
+    const refs = literals.map(({ position, length }) => ({ position: this.end + position, length }));
     this.end += record.length;
     this.lastHeight = block.height;
+    return refs;
+  }
+
+  read({ position, length }: TextRef): string {
+    if (this.fd === undefined) throw new Error(`block log ${this.filePath} is closed`);
+    const literal = Buffer.allocUnsafe(length);
+    fs.readSync(this.fd, literal, 0, length, position);
+    return JSON.parse(literal.toString('utf8')) as string;
   }
 
   close(): void {
@@ -156,11 +178,38 @@ class BlockLogImpl implements BlockLog {
 
 /** Encodes one block as `<crc32 of json, 8 lowercase hex> <json>\n`; exported for tests and tools. */
 export function encodeRecord(block: CommittedBlock): Buffer {
-  // Transactions are stored as JSON strings, not embedded objects, so reading them back never re-serialises them.
-  const json = Buffer.from(JSON.stringify({ height: block.height, transactions: block.transactions }), 'utf8');
-  const prefix = Buffer.from(`${toHex(zlib.crc32(json))} `, 'latin1');
-  return Buffer.concat([prefix, json, Buffer.of(NEWLINE)]);
+  return encode(block).record;
 }
+
+/**
+ * The record, and where in it each transaction's JSON string literal is, so that a transaction can
+ * be read back alone. Transactions are stored as JSON strings, not embedded objects, so reading them
+ * back never re-serialises them.
+ */
+function encode(block: CommittedBlock): { record: Buffer; literals: TextRef[] } {
+  const head = Buffer.from(`{"height":${block.height},"transactions":[`, 'utf8');
+  const literals: TextRef[] = [];
+  const parts: Buffer[] = [head];
+  let position = RECORD_PREFIX_BYTES + head.length;
+  block.transactions.forEach((transaction, index) => {
+    if (index > 0) {
+      parts.push(COMMA);
+      position += 1;
+    }
+    const literal = Buffer.from(JSON.stringify(transaction), 'utf8');
+    literals.push({ position, length: literal.length });
+    parts.push(literal);
+    position += literal.length;
+  });
+  parts.push(TAIL);
+  const json = Buffer.concat(parts);
+  const prefix = Buffer.from(`${toHex(zlib.crc32(json))} `, 'latin1');
+  return { record: Buffer.concat([prefix, json, Buffer.of(NEWLINE)]), literals };
+}
+
+const RECORD_PREFIX_BYTES = 9; // 8 hex digits and a space
+const COMMA = Buffer.from(',');
+const TAIL = Buffer.from(']}');
 
 function lastHeight(blocks: readonly CommittedBlock[]): number {
   return blocks.at(-1)?.height ?? -1;
@@ -188,10 +237,10 @@ function writeFully(fd: number, bytes: Buffer): void {
 
 /** A decoded line: a block, nothing (the header), or why it was refused. */
 type Decoded =
-  | { readonly block?: CommittedBlock }
+  | { readonly block?: StoredBlock }
   | { readonly reason: BlockLogCorruptReason; readonly detail: string };
 
-function decodeRecord(line: Buffer, previousHeight: number): Decoded {
+function decodeRecord(line: Buffer, offset: number, previousHeight: number): Decoded {
   const hex = line.toString('latin1', 0, 8);
   if (line.length < 10 || line[8] !== 0x20 || !/^[0-9a-f]{8}$/.test(hex)) {
     return { reason: 'bad-frame', detail: 'expected "<crc32 hex> <json>"' };
@@ -209,7 +258,11 @@ function decodeRecord(line: Buffer, previousHeight: number): Decoded {
   if (value.height <= previousHeight) {
     return { reason: 'height-not-increasing', detail: `height ${value.height} after ${previousHeight}` };
   }
-  return { block: { height: value.height, transactions: value.transactions } };
+  const block = { height: value.height, transactions: value.transactions };
+  const { record, literals } = encode(block);
+  // Every record this module writes re-encodes to itself; anything else cannot be read back by position.
+  if (record.length !== line.length + 1) return { reason: 'bad-shape', detail: 'record is not in the canonical encoding' };
+  return { block: { ...block, refs: literals.map(({ position, length }) => ({ position: offset + position, length })) } };
 }
 
 interface Line {
@@ -242,13 +295,13 @@ function* readLines(fd: number): Generator<Line> {
 }
 
 interface Scan {
-  readonly blocks: CommittedBlock[];
+  readonly blocks: StoredBlock[];
   readonly goodEnd: number;
   readonly fileEnd: number;
 }
 
 function scan(fd: number, filePath: string): Scan {
-  const blocks: CommittedBlock[] = [];
+  const blocks: StoredBlock[] = [];
   let goodEnd = 0;
   let fileEnd = 0;
   // A bad line is only forgiven if nothing follows it: a crashed append can tear the last record, never an earlier one.
@@ -258,7 +311,7 @@ function scan(fd: number, filePath: string): Scan {
     fileEnd = line.offset + line.bytes.length + (line.terminated ? 1 : 0);
     // A record counts once its newline is written; an unterminated last line is an append that never returned.
     if (!line.terminated) break;
-    const decoded = line.offset === 0 ? checkHeader(line.bytes) : decodeRecord(line.bytes, lastHeight(blocks));
+    const decoded = line.offset === 0 ? checkHeader(line.bytes) : decodeRecord(line.bytes, line.offset, lastHeight(blocks));
     if ('reason' in decoded) {
       pending = new BlockLogCorruptError({ filePath, offset: line.offset, ...decoded });
       if (isChecksummed(decoded.reason)) throw pending;

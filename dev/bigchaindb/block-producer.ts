@@ -1,7 +1,7 @@
 import { ensureError, InvalidTransactionError } from '../../shared/errors';
 import { validateAgainstLedger, type LedgerTransaction, type LedgerView } from '../../shared/transaction/ledger-rules';
 import type { OutputReference } from '../../shared/transaction/transaction';
-import type { BlockLog } from './block-log';
+import type { ChainStore } from './chain-store';
 import { outputKey, type BlockTransaction, type Ledger } from './ledger';
 
 /** What became of a submitted transaction once its block was made. */
@@ -19,8 +19,8 @@ export interface CommittedTransaction {
 /** Options of {@link BlockProducer}. */
 export interface BlockProducerOptions {
   readonly ledger: Ledger;
-  /** Where blocks are written before they count as committed; none keeps the chain in memory. */
-  readonly blockLog?: BlockLog;
+  /** Where blocks are stored before they count as committed. */
+  readonly chain: ChainStore;
   /** Wait between a transaction arriving and its block being made; 0 makes blocks as fast as possible. */
   readonly blockIntervalMs: number;
   /** Called after each block is committed, with its transactions in block order. */
@@ -96,7 +96,7 @@ export class BlockProducer {
     const candidates = this.pending;
     this.pending = [];
     this.pendingIds.clear();
-    const { ledger, blockLog } = this.options;
+    const { ledger, chain } = this.options;
     const accepted: PendingTransaction[] = [];
     const dropped: [PendingTransaction, InvalidTransactionError][] = [];
     const view = new BlockView(ledger);
@@ -115,14 +115,15 @@ export class BlockProducer {
     if (accepted.length === 0) return;
 
     const height = ledger.latestHeight + 1;
+    let refs;
     try {
-      blockLog?.append({ height, transactions: accepted.map(({ json }) => json) });
+      refs = chain.appendBlock({ height, transactions: accepted.map(({ json }) => json) });
     } catch (thrown) {
       const error = ensureError(thrown);
       for (const candidate of accepted) candidate.fail(error);
       return;
     }
-    ledger.commit(height, accepted);
+    ledger.commit(height, accepted, refs);
     for (const candidate of accepted) candidate.settle({ status: 'committed', height });
     this.options.onCommit(
       accepted.map(({ transaction }) => ({ height, assetId: transaction.assetId, transactionId: transaction.id })),

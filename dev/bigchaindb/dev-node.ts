@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
 import { BlockProducer } from './block-producer';
-import { openBlockLog, type BlockLog } from './block-log';
+import { fileChainStore, memoryChainStore, type ChainStore } from './chain-store';
 import { startEventStream, STREAM_PATH, type EventStream } from './event-stream';
 import { createHttpApi } from './http-api';
 import { Ledger } from './ledger';
@@ -68,8 +68,7 @@ function validatorPublicKey(): string {
 export async function startDevNode(options: DevNodeOptions = {}): Promise<DevNode> {
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? ((): void => undefined);
-  const ledger = new Ledger();
-  const blockLog = options.dataDir === undefined ? undefined : loadChain(join(options.dataDir, 'blocks.log'), ledger, log);
+  const { chain, ledger } = options.dataDir === undefined ? inMemory() : loadChain(join(options.dataDir, 'blocks.log'), log);
 
   const eventStream = await startEventStream({
     host,
@@ -81,7 +80,7 @@ export async function startDevNode(options: DevNodeOptions = {}): Promise<DevNod
   const streamUrl = `ws://${advertisedHost}:${eventStream.port}${STREAM_PATH}`;
   const producer = new BlockProducer({
     ledger,
-    blockLog,
+    chain,
     blockIntervalMs: options.blockIntervalMs ?? 0,
     onCommit: (transactions) => eventStream.publish(transactions),
   });
@@ -100,7 +99,7 @@ export async function startDevNode(options: DevNodeOptions = {}): Promise<DevNod
     await listen(server, host, options.port ?? 9984);
   } catch (error) {
     await eventStream.close();
-    blockLog?.close();
+    chain.close();
     throw error;
   }
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo).port}`;
@@ -120,16 +119,22 @@ export async function startDevNode(options: DevNodeOptions = {}): Promise<DevNod
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await eventStream.close();
-      blockLog?.close();
+      chain.close();
     },
   };
 }
 
-function loadChain(filePath: string, ledger: Ledger, log: (entry: DevNodeLogEntry) => void): BlockLog {
-  const { log: blockLog, blocks, droppedTornBytes } = openBlockLog(filePath);
-  for (const block of blocks) ledger.replay(block.height, block.transactions);
+function inMemory(): { chain: ChainStore; ledger: Ledger } {
+  const chain = memoryChainStore();
+  return { chain, ledger: new Ledger(chain) };
+}
+
+function loadChain(filePath: string, log: (entry: DevNodeLogEntry) => void): { chain: ChainStore; ledger: Ledger } {
+  const { store, blocks, droppedTornBytes } = fileChainStore(filePath);
+  const ledger = new Ledger(store);
+  for (const block of blocks) ledger.replay(block.height, block.transactions, block.refs);
   if (droppedTornBytes > 0) {
     log({ level: 'warn', msg: 'dropped a torn last record of the chain file', filePath, droppedTornBytes });
   }
-  return blockLog;
+  return { chain: store, ledger };
 }

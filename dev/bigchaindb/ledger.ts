@@ -2,7 +2,8 @@ import { ownersOfDetails } from '../../shared/transaction/fulfillment';
 import { isJsonObject, parseJson, type JsonObject } from '../../shared/transaction/json-value';
 import type { LedgerTransaction, LedgerView } from '../../shared/transaction/ledger-rules';
 import { parseOutputs, type CheckedTransaction, type OutputReference, type TransactionOutput } from '../../shared/transaction/transaction';
-import { TextArena, type TextRef } from './text-arena';
+import type { TextRef } from './block-log';
+import type { ChainStore } from './chain-store';
 import { TextIndex } from './text-index';
 
 /** A committed transaction as the ledger keeps it: where its JSON text is, plus what its indexes need. */
@@ -40,8 +41,10 @@ export class Ledger implements LedgerView {
   private readonly blocks = new Map<number, string[]>();
   private readonly assets = new TextIndex((id) => this.indexedDocument(id, 'data'));
   private readonly metadata = new TextIndex((id) => this.indexedDocument(id, 'metadata'));
-  private readonly texts = new TextArena();
   private height = 0;
+
+  /** `chain` holds the transactions' texts; the ledger keeps only where they are. */
+  constructor(private readonly chain: Pick<ChainStore, 'read'>) {}
 
   /** Height of the latest block; 0 (the genesis block) on a fresh chain. */
   get latestHeight(): number {
@@ -59,7 +62,7 @@ export class Ledger implements LedgerView {
 
   /** Compact JSON text of a committed transaction as it was received. */
   jsonOf(stored: StoredTransaction): string {
-    return this.texts.read(stored.text);
+    return this.chain.read(stored.text);
   }
 
   getTransaction(id: string): LedgerTransaction | undefined {
@@ -101,11 +104,14 @@ export class Ledger implements LedgerView {
     return this.metadata.search(query, limit);
   }
 
-  /** Adds a block of transactions already validated in order against this ledger. */
-  commit(height: number, block: readonly BlockTransaction[]): void {
+  /**
+   * Adds a block of transactions already validated in order against this ledger and stored in the
+   * chain at `refs`.
+   */
+  commit(height: number, block: readonly BlockTransaction[], refs: readonly TextRef[]): void {
     this.append(
       height,
-      block.map(({ transaction, json }) => ({ ...transaction, json, outputOwners: transaction.outputs.map((o) => o.owners) })),
+      block.map(({ transaction }, i) => ({ ...transaction, text: refs[i] as TextRef, outputOwners: transaction.outputs.map((o) => o.owners) })),
     );
   }
 
@@ -113,8 +119,8 @@ export class Ledger implements LedgerView {
    * Replays a stored block. Its transactions were fully validated before they were written, so only
    * what the indexes need is derived from them.
    */
-  replay(height: number, jsonTexts: readonly string[]): void {
-    this.append(height, jsonTexts.map(indexEntryOf));
+  replay(height: number, jsonTexts: readonly string[], refs: readonly TextRef[]): void {
+    this.append(height, jsonTexts.map((json, i) => indexEntryOf(json, refs[i] as TextRef)));
   }
 
   private append(height: number, entries: readonly IndexEntry[]): void {
@@ -124,8 +130,8 @@ export class Ledger implements LedgerView {
     this.height = height;
   }
 
-  private index({ id, operation, assetId, body, json, inputs, outputOwners }: IndexEntry, height: number): void {
-    this.transactions.set(id, { id, height, operation, assetId, text: this.texts.add(json) });
+  private index({ id, operation, assetId, body, text, inputs, outputOwners }: IndexEntry, height: number): void {
+    this.transactions.set(id, { id, height, operation, assetId, text });
     for (const { fulfills } of inputs) if (fulfills) this.spenders.set(outputKey(fulfills), id);
     outputOwners.forEach((owners, outputIndex) => {
       for (const owner of new Set(owners)) appendTo(this.outputsByOwner, owner, { transactionId: id, outputIndex });
@@ -151,7 +157,7 @@ interface IndexEntry {
   readonly operation: 'CREATE' | 'TRANSFER';
   readonly assetId: string;
   readonly body: JsonObject;
-  readonly json: string;
+  readonly text: TextRef;
   readonly inputs: readonly { readonly fulfills: OutputReference | null }[];
   readonly outputOwners: readonly (readonly string[])[];
 }
@@ -166,7 +172,7 @@ function checkedOutputs(json: string): readonly TransactionOutput[] {
   return parseOutputs(parseJson(json) as JsonObject);
 }
 
-function indexEntryOf(json: string): IndexEntry {
+function indexEntryOf(json: string, text: TextRef): IndexEntry {
   const body = parseJson(json) as JsonObject;
   const operation = body['operation'] as 'CREATE' | 'TRANSFER';
   const id = body['id'] as string;
@@ -179,5 +185,5 @@ function indexEntryOf(json: string): IndexEntry {
     ownersOfDetails((output['condition'] as JsonObject)['details'] ?? null),
   );
   const assetId = operation === 'CREATE' ? id : ((body['asset'] as JsonObject)['id'] as string);
-  return { id, operation, assetId, body, json, inputs, outputOwners };
+  return { id, operation, assetId, body, text, inputs, outputOwners };
 }

@@ -1,16 +1,13 @@
-/** Where a text sits in a {@link TextArena}. */
-export interface TextRef {
-  readonly slab: number;
-  readonly start: number;
-  readonly end: number;
-}
+import type { TextRef } from './block-log';
 
 const SLAB_BYTES = 4 * 1024 * 1024;
+// A position packs (slab, offset) into one number: offsets stay below 2^32.
+const SLAB_STRIDE = 2 ** 32;
 
 /**
  * An append-only store of texts as UTF-8 in large buffers outside the JavaScript heap. Committed
- * transactions are most of the node's memory; kept as strings they also make the garbage-collected
- * heap grow to a multiple of their size, kept here they cost their bytes and no more.
+ * transactions are most of an in-memory node's memory; kept as strings they also make the
+ * garbage-collected heap grow to a multiple of their size, kept here they cost their bytes.
  */
 export class TextArena {
   private readonly slabs: Buffer[] = [];
@@ -23,12 +20,13 @@ export class TextArena {
       this.used = 0;
     }
     const slab = this.slabs.length - 1;
-    const start = this.used;
-    this.used += (this.slabs[slab] as Buffer).write(text, start);
-    return { slab, start, end: this.used };
+    const position = slab * SLAB_STRIDE + this.used;
+    this.used += (this.slabs[slab] as Buffer).write(text, this.used);
+    return { position, length };
   }
 
-  read({ slab, start, end }: TextRef): string {
-    return (this.slabs[slab] as Buffer).toString('utf8', start, end);
+  read({ position, length }: TextRef): string {
+    const offset = position % SLAB_STRIDE;
+    return (this.slabs[Math.floor(position / SLAB_STRIDE)] as Buffer).toString('utf8', offset, offset + length);
   }
 }
