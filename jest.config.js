@@ -7,5 +7,7 @@ module.exports = {
     // isolatedModules (tsconfig) makes ts-jest transpile only; type-checking is `npm run typecheck`'s job.
     '^.+\\.ts$': 'ts-jest',
   },
+  // The Functions worker provides this module at run time; the local host's stand-in answers it.
+  moduleNameMapper: { '^@azure/functions-core$': '<rootDir>/dev/functions-host/core-module.ts' },
   testTimeout: 30000,
 };

@@ -1,3 +1,5 @@
+import { types } from 'node:util';
+
 /**
  * The exception classes a BigchainDB 2.2 node names in its rejection messages
  * (`Invalid transaction (<kind>): <detail>`). `SchemaValidationError` is phrased
@@ -47,6 +49,7 @@ export class InvalidTransactionError extends Error {
 
 /** Turns whatever was thrown into an `Error`, keeping the original as `cause` when it was not one. */
 export function ensureError(thrown: unknown): Error {
-  if (thrown instanceof Error) return thrown;
+  // isNativeError also recognises errors of another realm (a vm context, jest's sandbox).
+  if (thrown instanceof Error || types.isNativeError(thrown)) return thrown;
   return new Error(`non-error thrown: ${String(thrown)}`, { cause: thrown });
 }
