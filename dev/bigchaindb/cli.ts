@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 
+import { stopOnSignals } from '../stop-on-signals';
 import { startDevNode, type DevNodeOptions } from './dev-node';
 
 const USAGE = `Usage: npm run devnode -- [options]
@@ -70,17 +71,7 @@ async function main(): Promise<void> {
     log: (entry) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`),
   });
   process.stdout.write(`BigchainDB dev node: API ${node.apiUrl}  Event Stream ${node.streamUrl}\n`);
-  const stop = (): void => {
-    node.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`${String(error)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  stopOnSignals(() => node.close());
 }
 
 if (require.main === module) {

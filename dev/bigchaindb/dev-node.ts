@@ -3,12 +3,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
+import { listen } from '../listen';
 import { BlockProducer } from './block-producer';
 import { fileChainStore, memoryChainStore, type ChainStore } from './chain-store';
 import { startEventStream, STREAM_PATH, type EventStream } from './event-stream';
 import { createHttpApi } from './http-api';
 import { Ledger } from './ledger';
-import { listen } from '../listen';
 
 /** One structured log entry of the dev node. */
 export type DevNodeLogEntry = { readonly level: 'info' | 'warn' | 'error'; readonly msg: string } & Record<string, unknown>;

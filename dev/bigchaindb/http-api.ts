@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener } from 'node:http';
 
 import { ensureError } from '../../shared/errors';
+import { readBody } from '../http-body';
 import { HTML_NOT_FOUND, makeError, messageError, send, type NodeResponse } from './http-responses';
 import { ArgumentRejectedError } from './query-arguments';
 import * as read from './read-endpoints';
@@ -92,30 +93,6 @@ function matchRoute(path: string): { route: Route; segment: string } | undefined
   return undefined;
 }
 
-/**
- * The whole body, or `undefined` as soon as it is known to exceed `limit` bytes. The rest of an
- * oversized body is left unread (not destroyed) so that the 413 can still be sent.
- */
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  if (Number(request.headers['content-length'] ?? 0) > limit) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size <= limit) {
-        chunks.push(chunk);
-        return;
-      }
-      request.off('data', onData);
-      request.pause();
-      resolve(undefined);
-    };
-    request.on('data', onData);
-    request.once('end', () => resolve(Buffer.concat(chunks)));
-    request.once('error', reject);
-  });
-}
 
 /** Werkzeug matches routes on the decoded path; a malformed escape is kept as it is. */
 function decodePath(path: string): string {

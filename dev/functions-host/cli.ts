@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 
-import { jsonLinesLog } from './host-log';
+import { stopOnSignals } from '../stop-on-signals';
 import { startHost, type HostOptions } from './host';
+import { jsonLinesLog } from './host-log';
 
 const USAGE = `Usage: npm run host -- [options]
 
@@ -68,17 +69,7 @@ async function main(): Promise<void> {
   for (const fn of host.functions) {
     process.stdout.write(fn.url ? `  ${fn.name}: [${fn.methods?.join(',')}] ${fn.url}\n` : `  ${fn.name}: ${fn.trigger}\n`);
   }
-  const stop = (): void => {
-    host.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`${String(error)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  stopOnSignals(() => host.close());
 }
 
 if (require.main === module) {

@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
+import type { QueueTriggerSettings } from './queue-listener';
+
 /** host.json or local.settings.json holds something the host cannot use; names the file and key. */
 export class HostConfigError extends Error {
   override readonly name = 'HostConfigError';
@@ -16,14 +18,7 @@ export class HostConfigError extends Error {
 }
 
 /** host.json `extensions.queues`, in milliseconds, with the host's defaults. */
-export interface QueuesConfig {
-  readonly batchSize: number;
-  readonly newBatchThreshold: number;
-  readonly maxPollingIntervalMs: number;
-  readonly visibilityTimeoutMs: number;
-  readonly maxDequeueCount: number;
-  readonly messageEncoding: 'base64' | 'none';
-}
+export type QueuesConfig = QueueTriggerSettings;
 
 /** What the local host reads from host.json. */
 export interface HostJson {

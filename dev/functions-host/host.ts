@@ -10,8 +10,8 @@ import { startHttpTriggerServer, type FunctionKeys, type HttpFunctionRoute } fro
 import { invokeFunction, type AppHookData } from './invoker';
 import { SUPPORTED_OUTPUT_TYPES, UnsupportedBindingError, writeOutputs, type OutputBindingContext } from './output-bindings';
 import { poisonQueueFor, startQueueListener, type QueueListener } from './queue-listener';
-import { parseTimerSchedule, startTimerTrigger, type TimerTrigger } from './timer-trigger';
 import type { RpcInvocationResponse, RpcTypedData } from './rpc-types';
+import { parseTimerSchedule, startTimerTrigger, type TimerTrigger } from './timer-trigger';
 import { enabledFunctions, toTriggerMetadata, triggerOf, type TriggerBinding } from './triggers';
 
 /** Options of {@link startHost}. */

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 
 import { ensureError } from '../../shared/errors';
+import { readBody } from '../http-body';
 import { listen } from '../listen';
 import { compareRoutePrecedence, parseRouteTemplate, type RouteTemplate } from './route-template';
 import type { RpcHttpCookie, RpcHttpData, RpcTypedData } from './rpc-types';
@@ -208,34 +209,6 @@ function isAuthorized(keys: FunctionKeys | undefined, route: HttpFunctionRoute, 
 function sameKey(given: string, expected: string): boolean {
   const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
   return timingSafeEqual(digest(given), digest(expected));
-}
-
-/**
- * The whole body, or `undefined` once it is known to exceed `limit` bytes. The rest of an oversized body is
- * left unread, not destroyed, so that the 413 still reaches the client; Node discards it after the response.
- */
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  if (Number(request.headers['content-length'] ?? 0) > limit) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size <= limit) {
-        chunks.push(chunk);
-        return;
-      }
-      request.off('data', onData);
-      request.pause();
-      resolve(undefined);
-    };
-    request.on('data', onData);
-    request.once('end', () => resolve(Buffer.concat(chunks)));
-    request.once('error', reject);
-    request.once('close', () => {
-      if (!request.complete) reject(new Error('the client closed the connection before sending the whole body'));
-    });
-  });
 }
 
 /**

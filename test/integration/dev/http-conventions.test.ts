@@ -4,16 +4,10 @@ import type { DevNode } from '../../../dev/bigchaindb/dev-node';
 import { generateKeyPair, type KeyPair } from '../../../shared/transaction/signing';
 import { startTestNode } from '../../helpers/dev-node';
 import { createTransaction, outputTo, transferTransaction, type SignedTransaction } from '../../helpers/transactions';
+import { raw, type RawResponse } from '../../helpers/raw-response';
 
 // The HTTP conventions a BigchainDB 2.2 node follows on every endpoint (spec §1, §2), byte for byte,
 // over real HTTP.
-
-interface RawResponse {
-  readonly status: number;
-  readonly statusText: string;
-  readonly contentType: string | null;
-  readonly text: string;
-}
 
 let node: DevNode;
 let alice: KeyPair;
@@ -29,15 +23,6 @@ beforeEach(() => {
   alice = generateKeyPair();
   bob = generateKeyPair();
 });
-
-async function raw(response: Response): Promise<RawResponse> {
-  return {
-    status: response.status,
-    statusText: response.statusText,
-    contentType: response.headers.get('content-type'),
-    text: await response.text(),
-  };
-}
 
 /** GETs a path of the node (relative to its base URL, starting with `/`). */
 function get(path: string, headers: Record<string, string> = {}): Promise<RawResponse> {

@@ -6,16 +6,10 @@ import { generateKeyPair, signTransaction, type KeyPair } from '../../../shared/
 import { computeTransactionId } from '../../../shared/transaction/transaction-hash';
 import { startTestNode } from '../../helpers/dev-node';
 import { createTransaction, outputTo, transferTransaction, type SignedTransaction } from '../../helpers/transactions';
+import { raw, type RawResponse } from '../../helpers/raw-response';
 
 // What the dev node refuses, over real HTTP, with BigchainDB 2.2's exact status lines and bodies
 // (spec §1.4, §2.3, §3), and proof that a refused request changed nothing.
-
-interface RawResponse {
-  readonly status: number;
-  readonly statusText: string;
-  readonly contentType: string | null;
-  readonly text: string;
-}
 
 let node: DevNode;
 let alice: KeyPair;
@@ -31,15 +25,6 @@ beforeEach(() => {
   alice = generateKeyPair();
   bob = generateKeyPair();
 });
-
-async function raw(response: Response): Promise<RawResponse> {
-  return {
-    status: response.status,
-    statusText: response.statusText,
-    contentType: response.headers.get('content-type'),
-    text: await response.text(),
-  };
-}
 
 function get(path: string, target: DevNode = node): Promise<RawResponse> {
   return fetch(`${target.apiUrl}${path}`).then(raw);

@@ -12,6 +12,7 @@ import {
   encodeRecord,
   openBlockLog,
 } from '../../../dev/bigchaindb/block-log';
+import { thrown } from '../../helpers/thrown';
 
 const HEADER = `${BLOCK_LOG_HEADER}\n`;
 const HEADER_BYTES = Buffer.byteLength(HEADER);
@@ -55,14 +56,6 @@ function record(json: string): string {
   return `${zlib.crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
 }
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err: unknown) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('openBlockLog', () => {
   it('returns every appended block byte-for-byte after reopening', () => {

@@ -1,4 +1,5 @@
 import { parseDevNodeArguments } from '../../../dev/bigchaindb/cli';
+import { thrown } from '../../helpers/thrown';
 
 const DEFAULTS = {
   host: undefined,
@@ -9,14 +10,6 @@ const DEFAULTS = {
   blockIntervalMs: undefined,
 };
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err: unknown) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('parseDevNodeArguments', () => {
   describe('defaults', () => {
