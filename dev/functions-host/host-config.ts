@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
+import { ensureError } from '../../shared/errors';
 import type { QueueTriggerSettings } from './queue-listener';
 
 /** host.json or local.settings.json holds something the host cannot use; names the file and key. */
@@ -68,7 +69,7 @@ export function readHostJson(appRoot: string, environment: 'Development' | 'Prod
     json = objectAt(JSON.parse(readFileSync(file, 'utf8')) as unknown, file, '(document)');
   } catch (error) {
     if (error instanceof HostConfigError) throw error;
-    throw new HostConfigError(file, '(document)', `cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+    throw new HostConfigError(file, '(document)', `cannot be read: ${ensureError(error).message}`);
   }
   if (json['version'] !== '2.0') throw new HostConfigError(file, 'version', `must be "2.0", got ${JSON.stringify(json['version'])}`);
   const extensions = objectAt(json['extensions'], file, 'extensions');
@@ -118,7 +119,7 @@ export function readLocalSettings(appRoot: string): Record<string, string> {
     json = objectAt(JSON.parse(readFileSync(file, 'utf8')) as unknown, file, '(document)');
   } catch (error) {
     if (error instanceof HostConfigError) throw error;
-    throw new HostConfigError(file, '(document)', `is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new HostConfigError(file, '(document)', `is not valid JSON: ${ensureError(error).message}`);
   }
   if (json['IsEncrypted'] === true) throw new HostConfigError(file, 'IsEncrypted', 'is true; the local host cannot decrypt settings');
   const values = objectAt(json['Values'], file, 'Values');

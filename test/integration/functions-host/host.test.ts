@@ -1,5 +1,5 @@
 import { EventEmitter, once } from 'node:events';
-import { rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { TableClient } from '@azure/data-tables';
@@ -42,8 +42,10 @@ const toBase64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).
 
 beforeAll(async () => {
   // Written here, not committed: a local.settings.json in the repository would look like a leaked one.
+  // Written to a temporary name and renamed, so that a test loading the same app in parallel never
+  // reads half a file.
   writeFileSync(
-    localSettings,
+    `${localSettings}.tmp`,
     JSON.stringify({
       IsEncrypted: false,
       Values: {
@@ -54,6 +56,7 @@ beforeAll(async () => {
       },
     }),
   );
+  renameSync(`${localSettings}.tmp`, localSettings);
   storage = await startLocalStorage();
   queues = QueueServiceClient.fromConnectionString(storage.connectionString);
   // Trigger queues exist before the app runs (infra creates them); the host never creates them.
