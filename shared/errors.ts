@@ -1,5 +1,7 @@
 import { types } from 'node:util';
 
+import type { ErrorObject } from 'ajv';
+
 /**
  * The exception classes a BigchainDB 2.2 node names in its rejection messages
  * (`Invalid transaction (<kind>): <detail>`). `SchemaValidationError` is phrased
@@ -52,4 +54,280 @@ export function ensureError(thrown: unknown): Error {
   // isNativeError also recognises errors of another realm (a vm context, jest's sandbox).
   if (thrown instanceof Error || types.isNativeError(thrown)) return thrown;
   return new Error(`non-error thrown: ${String(thrown)}`, { cause: thrown });
+}
+
+/** Properties of a {@link CheckpointConflictError}. */
+export interface CheckpointConflictErrorProperties {
+  /** Where the checkpoint lives: `<container>/<blob>` for a blob store. */
+  readonly location: string;
+  /** The version the write was guarded by; `undefined` for a first write (only if nothing is stored). */
+  readonly expectedVersion: string | undefined;
+  readonly cause?: unknown;
+}
+
+/**
+ * A conditional checkpoint write lost to another writer: the stored checkpoint is no longer the version
+ * this writer loaded. Another relay instance is making progress, so this one must stop.
+ */
+export class CheckpointConflictError extends Error {
+  override readonly name = 'CheckpointConflictError';
+  readonly code = 'RELAY_CHECKPOINT_CONFLICT';
+  readonly location: string;
+  readonly expectedVersion: string | undefined;
+
+  constructor({ location, expectedVersion, cause }: CheckpointConflictErrorProperties) {
+    super(
+      expectedVersion === undefined
+        ? `checkpoint "${location}": first write refused, a checkpoint was stored by another writer`
+        : `checkpoint "${location}": write refused, the stored version is no longer ${expectedVersion}`,
+      { cause },
+    );
+    this.location = location;
+    this.expectedVersion = expectedVersion;
+  }
+}
+
+/** Properties of a {@link CheckpointCorruptError}. */
+export interface CheckpointCorruptErrorProperties {
+  /** Where the checkpoint lives: `<container>/<blob>` for a blob store. */
+  readonly location: string;
+  /** The rule the stored content breaks, e.g. `not JSON` or `/height must be a non-negative safe integer`. */
+  readonly reason: string;
+  readonly cause?: unknown;
+}
+
+/**
+ * Something is stored where the checkpoint belongs but it is not a checkpoint. Never treated as "no
+ * checkpoint": that would re-relay or skip every block. An operator must fix or delete it.
+ */
+export class CheckpointCorruptError extends Error {
+  override readonly name = 'CheckpointCorruptError';
+  readonly code = 'RELAY_CHECKPOINT_CORRUPT';
+  readonly location: string;
+  readonly reason: string;
+
+  constructor({ location, reason, cause }: CheckpointCorruptErrorProperties) {
+    super(`checkpoint "${location}" is corrupt: ${reason}`, { cause });
+    this.location = location;
+    this.reason = reason;
+  }
+}
+
+/** Properties of a {@link CheckpointUnavailableError}. */
+export interface CheckpointUnavailableErrorProperties {
+  /** Where the checkpoint lives: `<container>/<blob>` for a blob store. */
+  readonly location: string;
+  readonly operation: 'read' | 'write';
+  /** The storage service's HTTP status; `undefined` when no response arrived (network failure). */
+  readonly status: number | undefined;
+  /** The underlying storage error. */
+  readonly cause: unknown;
+}
+
+/**
+ * The checkpoint could not be read or written for a reason other than "not found", a conflict or corrupt
+ * content (auth failure, network, throttling after the SDK's own retries). The checkpoint is unchanged.
+ */
+export class CheckpointUnavailableError extends Error {
+  override readonly name = 'CheckpointUnavailableError';
+  readonly code = 'RELAY_CHECKPOINT_UNAVAILABLE';
+  readonly location: string;
+  readonly operation: 'read' | 'write';
+  readonly status: number | undefined;
+
+  constructor({ location, operation, status, cause }: CheckpointUnavailableErrorProperties) {
+    const detail = cause instanceof Error || types.isNativeError(cause) ? cause.message : String(cause);
+    super(`checkpoint "${location}": ${operation} failed${status === undefined ? '' : ` (HTTP ${status})`}: ${detail}`, { cause });
+    this.location = location;
+    this.operation = operation;
+    this.status = status;
+  }
+}
+
+/** How a leader lease ended: taken by another party, expired before it could be renewed, or released by its holder. */
+export type LeaseLossKind = 'taken' | 'expired' | 'released';
+
+/** Properties of a {@link LeaseLostError}. */
+export interface LeaseLostErrorProperties {
+  /** The lock blob: `<container>/<blob>`. */
+  readonly location: string;
+  /** The instance that held the lease. */
+  readonly instanceId: string;
+  readonly kind: LeaseLossKind;
+  readonly cause?: unknown;
+}
+
+/**
+ * The reason a leader lease's `lost` signal aborts: this instance no longer holds (or may no longer hold)
+ * the lease, so it must stop relaying at once because another instance may take over.
+ */
+export class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+  readonly code = 'RELAY_LEASE_LOST';
+  readonly location: string;
+  readonly instanceId: string;
+  readonly kind: LeaseLossKind;
+
+  constructor({ location, instanceId, kind, cause }: LeaseLostErrorProperties) {
+    const how = { taken: 'taken by another party', expired: 'not renewed before it would expire', released: 'released by its holder' }[kind];
+    super(`leader lease "${location}" held by ${instanceId} was ${how}`, { cause });
+    this.location = location;
+    this.instanceId = instanceId;
+    this.kind = kind;
+  }
+}
+
+/** Why an Event Stream could not be opened. */
+export type EventStreamConnectFailure = 'invalid-url' | 'refused' | 'timeout' | 'http-status' | 'network';
+
+/** Properties of an {@link EventStreamConnectError}. */
+export interface EventStreamConnectErrorProperties {
+  /** The Event Stream URL that was dialled. */
+  readonly url: string;
+  readonly failure: EventStreamConnectFailure;
+  /** What went wrong, e.g. `the server answered the upgrade with HTTP 404`. */
+  readonly detail: string;
+  /** The HTTP status the server answered the upgrade with; only for `http-status`. */
+  readonly status?: number;
+  readonly cause?: unknown;
+}
+
+/**
+ * The WebSocket to a node's Event Stream did not open: the URL is invalid, the connection was refused, the
+ * handshake timed out, or the server answered the upgrade with another HTTP status (spec §7: 404 off the stream path).
+ */
+export class EventStreamConnectError extends Error {
+  override readonly name = 'EventStreamConnectError';
+  readonly code = 'RELAY_STREAM_CONNECT_FAILED';
+  readonly url: string;
+  readonly failure: EventStreamConnectFailure;
+  readonly status: number | undefined;
+
+  constructor({ url, failure, detail, status, cause }: EventStreamConnectErrorProperties) {
+    super(`cannot open the Event Stream at ${url}: ${detail}`, { cause });
+    this.url = url;
+    this.failure = failure;
+    this.status = status;
+  }
+}
+
+/** Properties of a {@link ValidationError}. */
+export interface ValidationErrorProperties {
+  /** The whole message; names the subject, the field and what is wrong, never the offending value. */
+  readonly message: string;
+  /** JSON pointer of the offending part (`/height`), or `''` for the value as a whole. */
+  readonly field: string;
+  /** The rule that failed: the ajv keyword (`type`, `pattern`, `required`, ...), or a decoding step (`base64`, `json`). */
+  readonly rule: string;
+}
+
+/** A value received at a boundary (a queue message, a request body) does not fit its schema. */
+export class ValidationError extends Error {
+  override readonly name = 'ValidationError';
+  readonly code = 'VALIDATION_FAILED';
+  readonly status = 400;
+  readonly field: string;
+  readonly rule: string;
+
+  constructor({ message, field, rule }: ValidationErrorProperties) {
+    super(message);
+    this.field = field;
+    this.rule = rule;
+  }
+}
+
+/**
+ * Builds a {@link ValidationError} from ajv's first error, e.g. `ledger event /height must be integer`.
+ * `required` and `additionalProperties` are reported at the missing or extra property itself
+ * (`/height is required`), not at its parent as ajv does.
+ *
+ * @param errors - a compiled validator's `errors` after it returned false.
+ * @param subject - what was validated, in words: `ledger event`.
+ */
+export function fromAjvErrors(errors: readonly ErrorObject[] | null | undefined, subject: string): ValidationError {
+  const first = errors?.[0];
+  if (first === undefined) return new ValidationError({ message: `${subject} is invalid`, field: '', rule: 'schema' });
+  const { field, detail } = describeAjvError(first);
+  const message = [subject, field, detail].filter((part) => part !== '').join(' ');
+  return new ValidationError({ message, field, rule: first.keyword });
+}
+
+function describeAjvError({ keyword, instancePath, params, message }: ErrorObject): { field: string; detail: string } {
+  const property: unknown = params['missingProperty'] ?? params['additionalProperty'];
+  if (keyword === 'required' && typeof property === 'string') {
+    return { field: `${instancePath}/${escapePointerToken(property)}`, detail: 'is required' };
+  }
+  if (keyword === 'additionalProperties' && typeof property === 'string') {
+    return { field: `${instancePath}/${escapePointerToken(property)}`, detail: 'is not an allowed property' };
+  }
+  const allowed: unknown = params['allowedValues'];
+  if (keyword === 'enum' && Array.isArray(allowed)) {
+    const values = allowed.map((value) => JSON.stringify(value)).join(', ');
+    return { field: instancePath, detail: `must be one of ${values}` };
+  }
+  return { field: instancePath, detail: message ?? `must pass ${keyword}` };
+}
+
+// RFC 6901: `~` and `/` inside a reference token.
+function escapePointerToken(token: string): string {
+  return token.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+/** A service this app depends on, named in an {@link UpstreamError}. */
+export type UpstreamService = 'bigchaindb' | 'storage';
+
+/** Properties of an {@link UpstreamError}. */
+export interface UpstreamErrorProperties {
+  /**
+   * 502: the service replied, but not usefully (an error status, a malformed body).
+   * 503: it could not be reached or did not answer in time.
+   */
+  readonly status: 502 | 503;
+  readonly service: UpstreamService;
+  /** Names the service, the request (method and path, never its body) and what went wrong. */
+  readonly message: string;
+  /** The service's HTTP status, when it replied. */
+  readonly upstreamStatus?: number;
+  /** The service's own error message (BigchainDB's JSON `message`), when it gave one. */
+  readonly upstreamMessage?: string;
+  /** The underlying failure: the network error, or the {@link ValidationError} of a malformed reply. */
+  readonly cause?: Error;
+}
+
+/** A service this app depends on failed; HTTP layers answer with `status`, queue handlers throw to retry. */
+export class UpstreamError extends Error {
+  override readonly name = 'UpstreamError';
+  readonly code = 'UPSTREAM_FAILED';
+  readonly status: 502 | 503;
+  readonly service: UpstreamService;
+  readonly upstreamStatus: number | undefined;
+  readonly upstreamMessage: string | undefined;
+
+  constructor({ status, service, message, upstreamStatus, upstreamMessage, cause }: UpstreamErrorProperties) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.status = status;
+    this.service = service;
+    this.upstreamStatus = upstreamStatus;
+    this.upstreamMessage = upstreamMessage;
+  }
+}
+
+/** Properties of a {@link TransactionRejectedError}. */
+export interface TransactionRejectedErrorProperties {
+  /** The node's message, verbatim (e.g. ``Invalid transaction (DoubleSpend): input `<id>` was already spent``). */
+  readonly message: string;
+}
+
+/**
+ * A BigchainDB node refused a posted transaction with HTTP 400. `message` is exactly the node's, so that
+ * HTTP layers can pass it on unchanged.
+ */
+export class TransactionRejectedError extends Error {
+  override readonly name = 'TransactionRejectedError';
+  readonly code = 'TRANSACTION_REJECTED';
+  readonly status = 400;
+
+  constructor({ message }: TransactionRejectedErrorProperties) {
+    super(message);
+  }
 }
