@@ -217,7 +217,10 @@ export interface ValidationErrorProperties {
   readonly message: string;
   /** JSON pointer of the offending part (`/height`), or `''` for the value as a whole. */
   readonly field: string;
-  /** The rule that failed: the ajv keyword (`type`, `pattern`, `required`, ...), or a decoding step (`base64`, `json`). */
+  /**
+   * The rule that failed: the ajv keyword (`type`, `pattern`, `required`, ...), or the decoding step that
+   * failed before any schema check (`base64`, `utf-8`, `json`).
+   */
   readonly rule: string;
 }
 
