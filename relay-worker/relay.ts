@@ -1,0 +1,223 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
+import { resolveStreamUrl, type BigchainDbClient, type LedgerBlock } from '../shared/bigchaindb-client';
+import type { Checkpointer } from '../shared/checkpoint';
+import { encodeLedgerEvent, type LedgerEvent } from '../shared/ledger-event';
+import type { RelaySettings } from '../shared/settings';
+import type { EventStreamConnection, EventStreamOptions, StreamEvent } from './event-stream-client';
+import { SendWindow } from './send-window';
+
+/** One structured log entry of the relay. */
+export type RelayLog = (entry: { level: 'debug' | 'info' | 'warn' | 'error'; msg: string } & Record<string, unknown>) => void;
+
+/** What the relay counts, for logs, telemetry and `relay status`. */
+export interface RelayCounters {
+  relayed: number;
+  backfilled: number;
+  duplicatesSkipped: number;
+  malformedFrames: number;
+  reconnects: number;
+  /** Newest height the relay knows the node has. */
+  newestKnownHeight: number;
+}
+
+/** The relay's collaborators, each a real part in production and in tests. */
+export interface RelayDependencies {
+  readonly settings: Pick<
+    RelaySettings,
+    'bigchainDbApiUrl' | 'streamUrl' | 'startHeight' | 'sendConcurrency' | 'maxBufferedEvents' | 'pingIntervalMs' | 'idleProbeMs' | 'reconnectMaxDelayMs' | 'backfillBatchBlocks'
+  >;
+  readonly bigchainDb: Pick<BigchainDbClient, 'getInfo' | 'getBlock'>;
+  readonly connectStream: (options: EventStreamOptions) => Promise<EventStreamConnection>;
+  /** Puts one message on the queue (the SDK's own retry policy applies); rejects when it could not. */
+  readonly send: (messageText: string) => Promise<void>;
+  readonly checkpointer: Checkpointer;
+  readonly log: RelayLog;
+  readonly now?: () => Date;
+}
+
+/**
+ * Relays every committed BigchainDB transaction onto the queue, losing none: on every (re)connect it
+ * opens the Event Stream first (buffering), walks `GET /blocks/{h}` from the checkpoint to the first
+ * 404, then drains the stream, skipping what the checkpoint already covers. The checkpoint moves
+ * only past blocks whose every send succeeded. A stream that goes quiet while the node has blocks
+ * it did not deliver is treated as dead. This is the one place that reconnects.
+ */
+export class Relay {
+  readonly counters: RelayCounters = { relayed: 0, backfilled: 0, duplicatesSkipped: 0, malformedFrames: 0, reconnects: 0, newestKnownHeight: 0 };
+
+  constructor(private readonly deps: RelayDependencies) {}
+
+  /** Runs until `signal` aborts; resolves once in-flight sends finished and the checkpoint is written. */
+  async run(signal: AbortSignal): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        await this.session(signal);
+        failures = 0;
+      } catch (error) {
+        if (signal.aborted) break;
+        failures++;
+        this.deps.log({ level: 'warn', msg: 'relay session failed; reconnecting', error: String(error), failures });
+      }
+      if (signal.aborted) break;
+      this.counters.reconnects++;
+      await delay(this.backoffMs(failures), undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  /** Exponential back-off with full jitter, capped (no wait after a session that ended cleanly). */
+  private backoffMs(failures: number): number {
+    if (failures === 0) return 0;
+    const ceiling = Math.min(this.deps.settings.reconnectMaxDelayMs, 100 * 2 ** Math.min(failures, 16));
+    return Math.round(Math.random() * ceiling);
+  }
+
+  private async session(signal: AbortSignal): Promise<void> {
+    const { settings, bigchainDb, log } = this.deps;
+    const streamUrl = settings.streamUrl ?? resolveStreamUrl((await bigchainDb.getInfo(signal)).streamsUrl, settings.bigchainDbApiUrl);
+    const stream = await this.deps.connectStream({
+      url: streamUrl,
+      pingIntervalMs: settings.pingIntervalMs,
+      connectTimeoutMs: 10_000,
+      maxBufferedEvents: settings.maxBufferedEvents,
+      onMalformedFrame: (_frame, reason) => {
+        this.counters.malformedFrames++;
+        log({ level: 'warn', msg: 'skipped a malformed Event Stream frame; backfill covers its block', reason });
+      },
+      signal,
+    });
+    try {
+      const window = new SendWindow(settings.sendConcurrency, (height) => void this.checkpoint(height));
+      await this.backfill(window, signal);
+      log({ level: 'info', msg: 'relaying live from the Event Stream', checkpoint: this.deps.checkpointer.getHeight() ?? null });
+      await this.live(stream, window, signal);
+      await window.drain();
+      // The next session backfills from the checkpoint: it must include everything sent here.
+      await this.checkpointing;
+      if (window.error) throw window.error;
+      log({ level: 'info', msg: 'Event Stream ended', reason: stream.endReason });
+    } finally {
+      stream.close();
+    }
+  }
+
+  private checkpointing: Promise<void> = Promise.resolve();
+
+  // Checkpoint writes are chained, so they land in height order; a failed one is logged and the
+  // next one carries the height further (the checkpoint only ever trails).
+  private checkpoint(height: number): Promise<void> {
+    this.checkpointing = this.checkpointing
+      .then(() => this.deps.checkpointer.checkpointHeight(height))
+      .catch((error: unknown) => this.deps.log({ level: 'error', msg: 'checkpoint write failed', height, error: String(error) }));
+    return this.checkpointing;
+  }
+
+  private nextHeight(): number {
+    const checkpoint = this.deps.checkpointer.getHeight();
+    return checkpoint === undefined ? this.deps.settings.startHeight : checkpoint + 1;
+  }
+
+  /** Sends every block from the checkpoint up to the first height the node does not have. */
+  private async backfill(window: SendWindow, signal: AbortSignal): Promise<void> {
+    let height = this.nextHeight();
+    let sentBlocks = 0;
+    for (;;) {
+      signal.throwIfAborted();
+      const block = await this.deps.bigchainDb.getBlock(height, signal);
+      if (!block) break;
+      await this.sendBlock(block, 'backfill', window);
+      if (window.error) throw window.error;
+      window.close(height);
+      this.counters.newestKnownHeight = Math.max(this.counters.newestKnownHeight, height);
+      height++;
+      // Paced: every batch waits for its sends and checkpoint before the next, so a long outage is
+      // recovered in bounded steps that survive a crash.
+      if (++sentBlocks % this.deps.settings.backfillBatchBlocks === 0) {
+        await window.drain();
+        await this.checkpointing;
+      }
+    }
+    await window.drain();
+    if (window.error) throw window.error;
+    await this.checkpointing;
+    if (sentBlocks > 0) this.deps.log({ level: 'info', msg: 'backfill done', blocks: sentBlocks, checkpoint: this.deps.checkpointer.getHeight() });
+  }
+
+  private async sendBlock(block: LedgerBlock, source: 'backfill', window: SendWindow): Promise<void> {
+    for (const transaction of block.transactions) {
+      await window.start(block.height, () => this.send({ height: block.height, assetId: transaction.assetId, transactionId: transaction.transactionId }, source));
+    }
+  }
+
+  private async send(event: StreamEvent, source: LedgerEvent['source']): Promise<void> {
+    const message: LedgerEvent = {
+      transaction_id: event.transactionId,
+      asset_id: event.assetId,
+      height: event.height,
+      source,
+      relayed_at: (this.deps.now?.() ?? new Date()).toISOString(),
+    };
+    await this.deps.send(encodeLedgerEvent(message));
+    if (source === 'backfill') this.counters.backfilled++;
+    else this.counters.relayed++;
+  }
+
+  /** Drains the stream; ends when it ends (aborting `signal` closes it), when a send failed, or when it is found dead. */
+  private async live(stream: EventStreamConnection, window: SendWindow, signal: AbortSignal): Promise<void> {
+    const events = stream[Symbol.asyncIterator]();
+    const open = { height: -1, received: 0 };
+    let next = events.next();
+    while (!signal.aborted && !window.error) {
+      let timer: NodeJS.Timeout | undefined;
+      const idle = new Promise<'idle'>((resolve) => (timer = setTimeout(resolve, this.deps.settings.idleProbeMs, 'idle')));
+      const result = await Promise.race([next, idle]);
+      clearTimeout(timer);
+      if (result === 'idle') {
+        if (await this.streamLooksDead(open, window, signal)) return;
+        continue;
+      }
+      if (result.done) break;
+      next = events.next();
+      const event = result.value;
+      this.counters.newestKnownHeight = Math.max(this.counters.newestKnownHeight, event.height);
+      if (event.height < this.nextHeight()) {
+        this.counters.duplicatesSkipped++;
+        continue;
+      }
+      if (event.height !== open.height) Object.assign(open, { height: event.height, received: 0 });
+      open.received++;
+      await window.start(event.height, () => this.send(event, 'stream'));
+    }
+    // Stopping or reconnecting: the last block may be complete already; confirming it now saves
+    // re-sending it after the restart.
+    if (open.height >= 0) await this.confirmBlock(open, window).catch(() => undefined);
+  }
+
+  /** Closes the open block in the window when the node says it has no more transactions than were received. */
+  private async confirmBlock(open: { height: number; received: number }, window: SendWindow, signal?: AbortSignal): Promise<void> {
+    const block = await this.deps.bigchainDb.getBlock(open.height, signal);
+    if (block?.transactions.length === open.received) window.close(open.height);
+  }
+
+  /**
+   * When no event came for a while: confirms the open block complete (its transaction count
+   * matches the node's) so that the checkpoint catches up, and reports the stream dead when the
+   * node has a block with transactions the stream never delivered.
+   */
+  private async streamLooksDead(open: { height: number; received: number }, window: SendWindow, signal: AbortSignal): Promise<boolean> {
+    if (open.height >= 0) await this.confirmBlock(open, window, signal);
+    const probeHeight = Math.max(open.height + 1, this.nextHeight());
+    const missed = await this.deps.bigchainDb.getBlock(probeHeight, signal);
+    if (missed && missed.transactions.length > 0) {
+      this.deps.log({ level: 'warn', msg: 'the Event Stream went quiet but the node has newer blocks; reconnecting', height: probeHeight });
+      return true;
+    }
+    return false;
+  }
+
+  /** Waits for in-flight checkpoint writes (for shutdown). */
+  async flush(): Promise<void> {
+    await this.checkpointing;
+  }
+}
