@@ -166,7 +166,7 @@ export class Relay {
   /** Drains the stream; ends when it ends (aborting `signal` closes it), when a send failed, or when it is found dead. */
   private async live(stream: EventStreamConnection, window: SendWindow, signal: AbortSignal): Promise<void> {
     const events = stream[Symbol.asyncIterator]();
-    const open = { height: -1, received: 0 };
+    const open = { height: -1, received: 0, suspect: -1 };
     let next = events.next();
     while (!signal.aborted && !window.error) {
       let timer: NodeJS.Timeout | undefined;
@@ -185,7 +185,7 @@ export class Relay {
         this.counters.duplicatesSkipped++;
         continue;
       }
-      if (event.height !== open.height) Object.assign(open, { height: event.height, received: 0 });
+      if (event.height !== open.height) Object.assign(open, { height: event.height, received: 0, suspect: -1 });
       open.received++;
       await window.start(event.height, () => this.send(event, 'stream'));
     }
@@ -203,17 +203,20 @@ export class Relay {
   /**
    * When no event came for a while: confirms the open block complete (its transaction count
    * matches the node's) so that the checkpoint catches up, and reports the stream dead when the
-   * node has a block with transactions the stream never delivered.
+   * node has had a block with transactions for a whole idle period without the stream delivering
+   * it. (A block seen only once may simply have been committed an instant ago, its event on the way.)
    */
-  private async streamLooksDead(open: { height: number; received: number }, window: SendWindow, signal: AbortSignal): Promise<boolean> {
+  private async streamLooksDead(open: { height: number; received: number; suspect: number }, window: SendWindow, signal: AbortSignal): Promise<boolean> {
     if (open.height >= 0) await this.confirmBlock(open, window, signal);
     const probeHeight = Math.max(open.height + 1, this.nextHeight());
     const missed = await this.deps.bigchainDb.getBlock(probeHeight, signal);
-    if (missed && missed.transactions.length > 0) {
-      this.deps.log({ level: 'warn', msg: 'the Event Stream went quiet but the node has newer blocks; reconnecting', height: probeHeight });
-      return true;
+    if (!missed || missed.transactions.length === 0) return false;
+    if (open.suspect !== probeHeight) {
+      open.suspect = probeHeight;
+      return false;
     }
-    return false;
+    this.deps.log({ level: 'warn', msg: 'the Event Stream went quiet but the node has newer blocks; reconnecting', height: probeHeight });
+    return true;
   }
 
   /** Waits for in-flight checkpoint writes (for shutdown). */
