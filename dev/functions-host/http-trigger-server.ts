@@ -165,7 +165,7 @@ async function respond(context: Context, request: IncomingMessage, response: Ser
   }
   const functionName = chosen.route.functionName;
   if (!isAuthorized(context.options.keys, chosen.route, request, url)) return { ...writeEmpty(context, response, 401), functionName };
-  const body = await readBody(request, context.maxBodyBytes);
+  const body = hasNoBody(request) ? EMPTY_BODY : await readBody(request, context.maxBodyBytes);
   if (!body) return { ...writeEmpty(context, response, 413, { connection: 'close' }), functionName };
   const rpcRequest = toRpcHttpRequest(request, url, chosen.params, body, context.options.requestBody ?? 'bytes');
   let returned: RpcTypedData | null | undefined;
@@ -178,6 +178,18 @@ async function respond(context: Context, request: IncomingMessage, response: Ser
     return { ...writeEmpty(context, response, 500), functionName };
   }
   return { ...writeHttpResponse(context, response, returned?.http ?? undefined, functionName), functionName };
+}
+
+const EMPTY_BODY = Buffer.alloc(0);
+
+/**
+ * Whether the request has no body by its framing alone: neither `Transfer-Encoding` nor a non-zero
+ * `Content-Length` (RFC 9112 §6.3). Such requests, most GETs, skip {@link readBody}'s promise, listeners and
+ * stream round trip: about 6 µs of the trigger server's ~27 µs per request (bench/host, HTTP phase).
+ */
+function hasNoBody(request: IncomingMessage): boolean {
+  const { 'content-length': length, 'transfer-encoding': coding } = request.headers;
+  return coding === undefined && (length === undefined || length === '0');
 }
 
 /** The request's absolute URL from its Host header (as the host builds `RpcHttp.url`), or undefined if malformed. */

@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
 
 import { ensureError } from '../../shared/errors';
@@ -157,6 +159,9 @@ class QueueListenerImpl implements QueueListener {
 
   constructor(options: QueueListenerOptions) {
     this.random = options.random ?? Math.random;
+    // Each message in flight (up to batchSize + newBatchThreshold, 32 by default on 2 cores) listens on this signal
+    // for its lease and for its storage call; past Node's default of 10 that is not a leak, only a false warning.
+    setMaxListeners(0, this.abandon.signal);
     this.context = {
       queue: options.queue,
       poisonQueue: options.poisonQueue,
