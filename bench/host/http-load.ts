@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { Agent, createServer, request, type Server } from 'node:http';
+import { Agent, createServer, request, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** What one load run measured. */
@@ -12,12 +12,17 @@ export interface LoadResult {
 }
 
 /** A bare `node:http` server that answers every request with `body()` as JSON: the ceiling for the host. */
-export async function startBareServer(body: () => unknown): Promise<{ url: string; close: () => Promise<void> }> {
-  const server: Server = createServer((_request, response) => {
+export function startBareServer(body: () => unknown): Promise<{ url: string; close: () => Promise<void> }> {
+  return serveOnLoopback((_request, response) => {
     const json = JSON.stringify(body());
     response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
     response.end(json);
   });
+}
+
+/** Serves `listener` on 127.0.0.1 at a free port. */
+export async function serveOnLoopback(listener: RequestListener): Promise<{ url: string; close: () => Promise<void> }> {
+  const server: Server = createServer(listener);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;

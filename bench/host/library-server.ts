@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { loadApp, type LoadedApp } from '../../dev/functions-host/app-loader';
 import type { RegisteredFunction } from '../../dev/functions-host/core-api';
 import type { RpcHttpData } from '../../dev/functions-host/rpc-types';
+import { serveOnLoopback } from './http-load';
 
 /**
  * A diagnostic reference, not a target: a bare `node:http` server that hands each request straight to the
@@ -21,22 +20,11 @@ export async function startLibraryServer(appRoot: string, functionName: string):
   const fn = app.registrations.functions.find(({ metadata }) => metadata.name === functionName);
   const trigger = Object.entries(fn?.metadata.bindings ?? {}).find(([, binding]) => binding.type === 'httpTrigger')?.[0];
   if (!fn || !trigger) throw new Error(`${appRoot} has no HTTP function '${functionName}'`);
-  const server = createServer((request, response) => {
+  return serveOnLoopback((request, response) => {
     invoke(app, fn, trigger, request, response).catch((error: unknown) => {
       response.destroy(error instanceof Error ? error : new Error(String(error)));
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
-  };
 }
 
 async function invoke(app: LoadedApp, fn: RegisteredFunction, trigger: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
