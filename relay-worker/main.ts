@@ -7,12 +7,15 @@ import { parseRelaySettings, type RelaySettings } from '../shared/settings';
 import { createBlobServiceClient, createQueueServiceClient } from '../shared/storage-clients';
 import { resolveStorageConnection } from '../shared/storage-connection';
 import { BlobCheckpointStore } from './blob-checkpoint-store';
+import { formatRedriveProgress, formatReplayProgress, formatReplayShortfall, formatStatus, parseRelayArguments, RELAY_USAGE, type RelayCommand } from './cli';
 import { connectEventStream } from './event-stream-client';
 import { createLeaderLease } from './leader-lease';
+import { poisonQueueName, redrivePoison, relayStatus, replayHeights, type RelayOperationsDependencies } from './operations';
 import { Relay } from './relay';
 
 // The relay worker's process: the only file that reads the environment, handles signals and sets
-// the exit code. Runs as a continuous WebJob (run.js) or with `npm run relay`.
+// the exit code. Runs as a continuous WebJob (run.js) or with `npm run relay`; `npm run relay -- status |
+// replay | redrive` runs an operations command instead (relay-worker/cli.ts).
 
 /** Stops on SIGTERM, SIGINT, or the file Azure WebJobs creates to ask for a graceful stop. */
 function shutdownSignal(settings: RelaySettings, log: Log): AbortSignal {
@@ -86,10 +89,58 @@ function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
   return controller.signal;
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`relay failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  },
-);
+/** Runs `relay status`, `replay` or `redrive` with the clients `main` would use; progress goes to stderr. */
+async function operate(command: Exclude<RelayCommand, { name: 'run' | 'help' }>): Promise<void> {
+  const settings = parseRelaySettings(process.env);
+  const queueService = createQueueServiceClient(resolveStorageConnection(process.env, settings.storageConnection, 'queue'));
+  const deps: RelayOperationsDependencies = {
+    queue: queueService.getQueueClient(settings.queueName),
+    poisonQueue: queueService.getQueueClient(poisonQueueName(settings.queueName)),
+    container: createBlobServiceClient(resolveStorageConnection(process.env, settings.storageConnection, 'blob')).getContainerClient(
+      settings.checkpointContainer,
+    ),
+    bigchainDb: new BigchainDbClient({ apiUrl: settings.bigchainDbApiUrl }),
+  };
+  switch (command.name) {
+    case 'status': {
+      const status = await relayStatus(deps);
+      process.stdout.write(command.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+      return;
+    }
+    case 'replay': {
+      const onProgress = (progress: Parameters<typeof formatReplayProgress>[0]): void =>
+        void (progress.done ? process.stdout : process.stderr).write(formatReplayProgress(progress));
+      const result = await replayHeights(deps, { from: command.from, to: command.to, concurrency: settings.sendConcurrency, onProgress });
+      process.stderr.write(formatReplayShortfall(command, result.lastHeight));
+      return;
+    }
+    case 'redrive': {
+      const moved = await redrivePoison(deps, { onProgress: (progress) => process.stderr.write(formatRedriveProgress(progress)) });
+      process.stdout.write(formatRedriveProgress({ moved }, true));
+      return;
+    }
+  }
+}
+
+function fail(prefix: string): (error: unknown) => never {
+  return (error: unknown) => {
+    process.stderr.write(`${prefix}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return process.exit(1);
+  };
+}
+
+let command: RelayCommand;
+try {
+  command = parseRelayArguments(process.argv.slice(2));
+} catch (error: unknown) {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${RELAY_USAGE}`);
+  process.exit(2);
+}
+if (command.name === 'help') {
+  process.stdout.write(RELAY_USAGE);
+  process.exit(0);
+} else if (command.name === 'run') {
+  main().then(() => process.exit(0), fail('relay failed'));
+} else {
+  operate(command).then(() => process.exit(0), fail(`relay ${command.name} failed`));
+}
