@@ -75,6 +75,7 @@ export class Relay {
 
   private async session(signal: AbortSignal): Promise<void> {
     const { settings, bigchainDb, log } = this.deps;
+    const malformed = { seen: false };
     const streamUrl = settings.streamUrl ?? resolveStreamUrl((await bigchainDb.getInfo(signal)).streamsUrl, settings.bigchainDbApiUrl);
     const stream = await this.deps.connectStream({
       url: streamUrl,
@@ -83,6 +84,7 @@ export class Relay {
       maxBufferedEvents: settings.maxBufferedEvents,
       onMalformedFrame: (_frame, reason) => {
         this.counters.malformedFrames++;
+        malformed.seen = true;
         log({ level: 'warn', msg: 'skipped a malformed Event Stream frame; backfill covers its block', reason });
       },
       signal,
@@ -91,7 +93,7 @@ export class Relay {
       const window = new SendWindow(settings.sendConcurrency, (height) => void this.checkpoint(height));
       await this.backfill(window, signal);
       log({ level: 'info', msg: 'relaying live from the Event Stream', checkpoint: this.deps.checkpointer.getHeight() ?? null });
-      await this.live(stream, window, signal);
+      await this.live(stream, window, signal, malformed);
       await window.drain();
       // The next session backfills from the checkpoint: it must include everything sent here.
       await this.checkpointing;
@@ -163,12 +165,15 @@ export class Relay {
     else this.counters.relayed++;
   }
 
-  /** Drains the stream; ends when it ends (aborting `signal` closes it), when a send failed, or when it is found dead. */
-  private async live(stream: EventStreamConnection, window: SendWindow, signal: AbortSignal): Promise<void> {
+  /**
+   * Drains the stream; ends when it ends (aborting `signal` closes it), when a send failed, when it is found dead,
+   * or after a malformed frame.
+   */
+  private async live(stream: EventStreamConnection, window: SendWindow, signal: AbortSignal, malformed: { readonly seen: boolean }): Promise<void> {
     const events = stream[Symbol.asyncIterator]();
     const open = { height: -1, received: 0, suspect: -1 };
     let next = events.next();
-    while (!signal.aborted && !window.error) {
+    while (!signal.aborted && !window.error && !malformed.seen) {
       let timer: NodeJS.Timeout | undefined;
       const idle = new Promise<'idle'>((resolve) => (timer = setTimeout(resolve, this.deps.settings.idleProbeMs, 'idle')));
       const result = await Promise.race([next, idle]);
@@ -178,6 +183,10 @@ export class Relay {
         continue;
       }
       if (result.done) break;
+      // A malformed frame stood for an event that cannot be read, and the blocks after it would move the
+      // checkpoint past its block: stop before any event that came after it (the flag is set as it arrives),
+      // and let the next session backfill from the checkpoint. The open block is closed only if confirmed complete.
+      if (malformed.seen) break;
       next = events.next();
       const event = result.value;
       this.counters.newestKnownHeight = Math.max(this.counters.newestKnownHeight, event.height);

@@ -30,7 +30,9 @@ export interface Checkpointer extends Checkpoint {
    * @param height - A block height: a non-negative safe integer.
    * @throws RangeError (as a rejection) when `height` is not a non-negative safe integer.
    * @throws CheckpointConflictError when another writer changed the stored checkpoint since it was loaded;
-   *   the relay must stop, since another instance is making progress.
+   *   the relay must stop, since another instance is making progress. A stored height that this checkpointer
+   *   itself tried to write (a write whose reply was lost) is not a conflict: its version is adopted and the
+   *   write goes on.
    * @throws whatever the {@link CheckpointStore} throws for other failures; the checkpoint is then
    *   unchanged and a later call may retry.
    */
@@ -92,6 +94,8 @@ class CheckpointerImpl implements Checkpointer {
   #version: string | undefined;
   /** The highest height asked for so far; a queued write stores this, so bursts of calls coalesce. */
   #wanted: number | undefined;
+  /** Heights of writes sent but not known to have succeeded: a lost reply may hide one that was stored. */
+  readonly #unconfirmed = new Set<number>();
   #tail: Promise<void> = Promise.resolve();
 
   constructor(
@@ -128,8 +132,35 @@ class CheckpointerImpl implements Checkpointer {
   async #persist(height: number): Promise<void> {
     if (this.#isDurable(height)) return;
     const target = Math.max(height, this.#wanted ?? height);
+    try {
+      await this.#write(target);
+    } catch (error: unknown) {
+      // A write whose reply was lost (storage went away, a timeout, the SDK's retry answered 412) may have been
+      // stored: then the version moved under our own hands, not another writer's. Adopt it and write again,
+      // or every later write would conflict for the life of the process.
+      if (!(error instanceof CheckpointConflictError) || !(await this.#adoptOwnWrite().catch(() => false))) throw error;
+      if (!this.#isDurable(target)) await this.#write(target);
+    }
+  }
+
+  async #write(target: number): Promise<void> {
+    this.#unconfirmed.add(target);
     this.#version = await this.store.write(target, this.#version);
-    this.#height = target;
+    this.#confirm(target);
+  }
+
+  /** Takes the stored checkpoint as this writer's own when its height is one of this writer's unconfirmed writes. */
+  async #adoptOwnWrite(): Promise<boolean> {
+    const stored = await this.store.read();
+    if (stored === undefined || this.#isDurable(stored.height) || !this.#unconfirmed.has(stored.height)) return false;
+    this.#version = stored.version;
+    this.#confirm(stored.height);
+    return true;
+  }
+
+  #confirm(height: number): void {
+    this.#height = height;
+    for (const unconfirmed of this.#unconfirmed) if (unconfirmed <= height) this.#unconfirmed.delete(unconfirmed);
   }
 }
 
