@@ -6,6 +6,7 @@ import { encodeLedgerEvent, type LedgerEvent } from '../shared/ledger-event';
 import type { RelaySettings } from '../shared/settings';
 import type { EventStreamConnection, EventStreamOptions, StreamEvent } from './event-stream-client';
 import { SendWindow } from './send-window';
+import { StreamAudit } from './stream-audit';
 
 /** One structured log entry of the relay. */
 export type RelayLog = (entry: { level: 'debug' | 'info' | 'warn' | 'error'; msg: string } & Record<string, unknown>) => void;
@@ -75,7 +76,10 @@ export class Relay {
 
   private async session(signal: AbortSignal): Promise<void> {
     const { settings, bigchainDb, log } = this.deps;
-    const malformed = { seen: false };
+    // Set by a malformed frame or a block the stream did not deliver in full: the session ends before
+    // the checkpoint can pass it, and the next one backfills from the checkpoint.
+    const broken = { seen: false };
+    let audit: StreamAudit | undefined;
     const streamUrl = settings.streamUrl ?? resolveStreamUrl((await bigchainDb.getInfo(signal)).streamsUrl, settings.bigchainDbApiUrl);
     const stream = await this.deps.connectStream({
       url: streamUrl,
@@ -84,16 +88,20 @@ export class Relay {
       maxBufferedEvents: settings.maxBufferedEvents,
       onMalformedFrame: (_frame, reason) => {
         this.counters.malformedFrames++;
-        malformed.seen = true;
+        broken.seen = true;
         log({ level: 'warn', msg: 'skipped a malformed Event Stream frame; backfill covers its block', reason });
       },
       signal,
     });
     try {
-      const window = new SendWindow(settings.sendConcurrency, (height) => void this.checkpoint(height));
+      const window = new SendWindow(settings.sendConcurrency, (height) => void this.checkpoint(height, audit));
       await this.backfill(window, signal);
+      audit = new StreamAudit(this.nextHeight(), bigchainDb, (height, expected, received) => {
+        broken.seen = true;
+        log({ level: 'warn', msg: 'the Event Stream missed transactions of a block; backfilling it', height, expected, received });
+      });
       log({ level: 'info', msg: 'relaying live from the Event Stream', checkpoint: this.deps.checkpointer.getHeight() ?? null });
-      await this.live(stream, window, signal, malformed);
+      await this.live(stream, window, signal, broken, audit);
       await window.drain();
       // The next session backfills from the checkpoint: it must include everything sent here.
       await this.checkpointing;
@@ -107,10 +115,14 @@ export class Relay {
   private checkpointing: Promise<void> = Promise.resolve();
 
   // Checkpoint writes are chained, so they land in height order; a failed one is logged and the
-  // next one carries the height further (the checkpoint only ever trails).
-  private checkpoint(height: number): Promise<void> {
+  // next one carries the height further (the checkpoint only ever trails). Heights the stream
+  // covered are audited first.
+  private checkpoint(height: number, audit: StreamAudit | undefined): Promise<void> {
     this.checkpointing = this.checkpointing
-      .then(() => this.deps.checkpointer.checkpointHeight(height))
+      .then(async () => {
+        const safe = audit && height >= audit.fromHeight ? await audit.verifiedUpTo(height) : height;
+        if (safe >= 0) await this.deps.checkpointer.checkpointHeight(safe);
+      })
       .catch((error: unknown) => this.deps.log({ level: 'error', msg: 'checkpoint write failed', height, error: String(error) }));
     return this.checkpointing;
   }
@@ -169,11 +181,17 @@ export class Relay {
    * Drains the stream; ends when it ends (aborting `signal` closes it), when a send failed, when it is found dead,
    * or after a malformed frame.
    */
-  private async live(stream: EventStreamConnection, window: SendWindow, signal: AbortSignal, malformed: { readonly seen: boolean }): Promise<void> {
+  private async live(
+    stream: EventStreamConnection,
+    window: SendWindow,
+    signal: AbortSignal,
+    broken: { readonly seen: boolean },
+    audit: StreamAudit,
+  ): Promise<void> {
     const events = stream[Symbol.asyncIterator]();
     const open = { height: -1, received: 0, suspect: -1 };
     let next = events.next();
-    while (!signal.aborted && !window.error && !malformed.seen) {
+    while (!signal.aborted && !window.error && !broken.seen) {
       let timer: NodeJS.Timeout | undefined;
       const idle = new Promise<'idle'>((resolve) => (timer = setTimeout(resolve, this.deps.settings.idleProbeMs, 'idle')));
       const result = await Promise.race([next, idle]);
@@ -186,7 +204,7 @@ export class Relay {
       // A malformed frame stood for an event that cannot be read, and the blocks after it would move the
       // checkpoint past its block: stop before any event that came after it (the flag is set as it arrives),
       // and let the next session backfill from the checkpoint. The open block is closed only if confirmed complete.
-      if (malformed.seen) break;
+      if (broken.seen) break;
       next = events.next();
       const event = result.value;
       this.counters.newestKnownHeight = Math.max(this.counters.newestKnownHeight, event.height);
@@ -196,6 +214,7 @@ export class Relay {
       }
       if (event.height !== open.height) Object.assign(open, { height: event.height, received: 0, suspect: -1 });
       open.received++;
+      audit.record(event.height);
       await window.start(event.height, () => this.send(event, 'stream'));
     }
     // Stopping or reconnecting: the last block may be complete already; confirming it now saves
@@ -210,21 +229,30 @@ export class Relay {
   }
 
   /**
-   * When no event came for a while: confirms the open block complete (its transaction count
-   * matches the node's) so that the checkpoint catches up, and reports the stream dead when the
-   * node has had a block with transactions for a whole idle period without the stream delivering
-   * it. (A block seen only once may simply have been committed an instant ago, its event on the way.)
+   * When no event came for a while: closes the open block if the node has no more transactions in
+   * it than were received, so that the checkpoint catches up. Reports the stream dead when, for a
+   * whole idle period, the open block has stayed short of the node's count or the node has had a
+   * newer block with transactions the stream never delivered. (Seen only once, either may simply be
+   * an instant old, its events on the way.)
    */
   private async streamLooksDead(open: { height: number; received: number; suspect: number }, window: SendWindow, signal: AbortSignal): Promise<boolean> {
-    if (open.height >= 0) await this.confirmBlock(open, window, signal);
-    const probeHeight = Math.max(open.height + 1, this.nextHeight());
-    const missed = await this.deps.bigchainDb.getBlock(probeHeight, signal);
-    if (!missed || missed.transactions.length === 0) return false;
-    if (open.suspect !== probeHeight) {
-      open.suspect = probeHeight;
+    let suspect: number | undefined;
+    if (open.height >= 0) {
+      const expected = (await this.deps.bigchainDb.getBlock(open.height, signal))?.transactions.length ?? 0;
+      if (expected === open.received) window.close(open.height);
+      else if (expected > open.received) suspect = open.height;
+    }
+    if (suspect === undefined) {
+      const probeHeight = Math.max(open.height + 1, this.nextHeight());
+      const newer = await this.deps.bigchainDb.getBlock(probeHeight, signal);
+      if (newer && newer.transactions.length > 0) suspect = probeHeight;
+    }
+    if (suspect === undefined) return false;
+    if (open.suspect !== suspect) {
+      open.suspect = suspect;
       return false;
     }
-    this.deps.log({ level: 'warn', msg: 'the Event Stream went quiet but the node has newer blocks; reconnecting', height: probeHeight });
+    this.deps.log({ level: 'warn', msg: 'the Event Stream went quiet but the node has transactions it did not deliver; reconnecting', height: suspect });
     return true;
   }
 

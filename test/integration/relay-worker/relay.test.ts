@@ -196,6 +196,6 @@ describe('a silently dead stream', () => {
     const ids = (await queuedEvents()).map(({ transaction_id }) => transaction_id);
     expect(ids.sort()).toEqual([...first, ...missed].map(({ id }) => id).sort());
     expect(relay.counters.backfilled).toBe(missed.length);
-    expect(logs.some(({ msg }) => /went quiet but the node has newer blocks/.test(msg))).toBe(true);
+    expect(logs.some(({ msg }) => /went quiet but the node has transactions it did not deliver/.test(msg))).toBe(true);
   });
 });

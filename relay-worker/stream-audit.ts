@@ -1,0 +1,48 @@
+import type { BigchainDbClient } from '../shared/bigchaindb-client';
+
+/**
+ * Checks, before the checkpoint may pass a block, that the Event Stream delivered every one of its
+ * transactions: a frame lost in transit (or a block never announced) would otherwise be skipped
+ * for good, since the checkpoint is where every later backfill starts. Costs one `GET /blocks/{h}`
+ * per height the stream covered.
+ */
+export class StreamAudit {
+  private readonly received = new Map<number, number>();
+  private verifiedThrough: number;
+
+  /**
+   * @param fromHeight - first height the stream is responsible for (the ones below were backfilled).
+   * @param onGap - called once when a height turns out to miss transactions.
+   */
+  constructor(
+    readonly fromHeight: number,
+    private readonly bigchainDb: Pick<BigchainDbClient, 'getBlock'>,
+    private readonly onGap: (height: number, expected: number, received: number) => void,
+  ) {
+    this.verifiedThrough = fromHeight - 1;
+  }
+
+  /** Counts an event of block `height` the relay received from the stream. */
+  record(height: number): void {
+    this.received.set(height, (this.received.get(height) ?? 0) + 1);
+  }
+
+  /**
+   * The highest height up to `height` whose blocks, and every block below it from `fromHeight`,
+   * the stream delivered in full; stops at the first that is short (and reports it).
+   */
+  async verifiedUpTo(height: number, signal?: AbortSignal): Promise<number> {
+    while (this.verifiedThrough < height) {
+      const next = this.verifiedThrough + 1;
+      const expected = (await this.bigchainDb.getBlock(next, signal))?.transactions.length ?? 0;
+      const received = this.received.get(next) ?? 0;
+      if (received < expected) {
+        this.onGap(next, expected, received);
+        break;
+      }
+      this.received.delete(next);
+      this.verifiedThrough = next;
+    }
+    return this.verifiedThrough;
+  }
+}
