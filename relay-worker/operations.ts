@@ -1,7 +1,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { RestError, type QueueClient } from '@azure/storage-queue';
 
-import type { BigchainDbClient, LedgerBlock } from '../shared/bigchaindb-client';
+import type { BigchainDb, LedgerBlock } from '../shared/bigchaindb';
 import { isBlockHeight } from '../shared/checkpoint';
 import { ensureError } from '../shared/errors';
 import { encodeLedgerEvent } from '../shared/ledger-event';
@@ -19,7 +19,7 @@ export interface RelayOperationsDependencies {
   readonly poisonQueue: QueueClient;
   /** The checkpoint container (`RELAY_CHECKPOINT_CONTAINER`). */
   readonly container: ContainerClient;
-  readonly bigchainDb: Pick<BigchainDbClient, 'getBlock'>;
+  readonly bigchainDb: Pick<BigchainDb, 'getBlock'>;
   /** Clock for `relayed_at`. Default `() => new Date()`. */
   readonly now?: () => Date;
 }
@@ -89,7 +89,7 @@ async function queueDepth(queue: QueueClient, signal: AbortSignal | undefined): 
  * every higher one is a 404 (bigchaindb-node spec §2.8), so "has a block" is monotone and bisectable.
  */
 async function findNewestHeight(
-  bigchainDb: Pick<BigchainDbClient, 'getBlock'>,
+  bigchainDb: Pick<BigchainDb, 'getBlock'>,
   start: number,
   signal: AbortSignal | undefined,
 ): Promise<number | null> {
@@ -207,7 +207,7 @@ export async function replayHeights(deps: RelayOperationsDependencies, options: 
 
 /** The node's blocks `from`..`to` (or to the newest) in order, ending at the first missing height. */
 async function* blocksFrom(
-  bigchainDb: Pick<BigchainDbClient, 'getBlock'>,
+  bigchainDb: Pick<BigchainDb, 'getBlock'>,
   from: number,
   to: number | undefined,
   signal: AbortSignal | undefined,

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 
-import { resolveStreamUrl, type BigchainDbClient, type LedgerBlock } from '../shared/bigchaindb-client';
+import type { BigchainDb, LedgerBlock } from '../shared/bigchaindb';
+import { resolveStreamUrl } from '../shared/bigchaindb-client';
 import type { Checkpointer } from '../shared/checkpoint';
 import { encodeLedgerEvent, type LedgerEvent } from '../shared/ledger-event';
 import type { RelaySettings } from '../shared/settings';
@@ -28,7 +29,7 @@ export interface RelayDependencies {
     RelaySettings,
     'bigchainDbApiUrl' | 'streamUrl' | 'startHeight' | 'sendConcurrency' | 'maxBufferedEvents' | 'pingIntervalMs' | 'idleProbeMs' | 'reconnectMaxDelayMs' | 'backfillBatchBlocks'
   >;
-  readonly bigchainDb: Pick<BigchainDbClient, 'getInfo' | 'getBlock'>;
+  readonly bigchainDb: Pick<BigchainDb, 'getInfo' | 'getBlock'>;
   readonly connectStream: (options: EventStreamOptions) => Promise<EventStreamConnection>;
   /** Puts one message on the queue (the SDK's own retry policy applies); rejects when it could not. */
   readonly send: (messageText: string) => Promise<void>;

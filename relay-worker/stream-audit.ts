@@ -1,4 +1,4 @@
-import type { BigchainDbClient } from '../shared/bigchaindb-client';
+import type { BigchainDb } from '../shared/bigchaindb';
 
 /**
  * Checks, before the checkpoint may pass a block, that the Event Stream delivered every one of its
@@ -16,7 +16,7 @@ export class StreamAudit {
    */
   constructor(
     readonly fromHeight: number,
-    private readonly bigchainDb: Pick<BigchainDbClient, 'getBlock'>,
+    private readonly bigchainDb: Pick<BigchainDb, 'getBlock'>,
     private readonly onGap: (height: number, expected: number, received: number) => void,
   ) {
     this.verifiedThrough = fromHeight - 1;

@@ -1,10 +1,20 @@
 import { types } from 'node:util';
 
-import Ajv, { type ValidateFunction } from 'ajv';
-import type { FromSchema } from 'json-schema-to-ts';
+import type { ValidateFunction } from 'ajv';
 
+import type { BigchainDb, BlockTransactionRef, LedgerBlock, NodeInfo } from './bigchaindb';
+import {
+  isBlock,
+  isHeightList,
+  isInfo,
+  isTransaction,
+  isTransactionList,
+  type BlockReplyTransaction,
+} from './bigchaindb-replies';
 import { ensureError, fromAjvErrors, TransactionRejectedError, UpstreamError } from './errors';
 import { stringifyJson, type JsonValue } from './transaction/json-value';
+
+export type { BigchainDb, BlockTransactionRef, LedgerBlock, NodeInfo } from './bigchaindb';
 
 // A small client for BigchainDB's HTTP API v1 (spec §2). Not the official driver: it never reads error
 // bodies and its timeout budget is never reset (spec §8.3). No retries here: callers own their retry loops.
@@ -17,82 +27,9 @@ export interface BigchainDbClientOptions {
   readonly requestTimeoutMs?: number;
 }
 
-/** What `GET /` says about a node (spec §2.1). */
-export interface NodeInfo {
-  /** Server version, `2.2.2`. */
-  readonly version: string;
-  /** The Event Stream URL as the node advertises it; see {@link resolveStreamUrl}. */
-  readonly streamsUrl: string;
-}
-
-/** A transaction of a block, named as the Event Stream names it (spec §7). */
-export interface BlockTransactionRef {
-  readonly transactionId: string;
-  /** The CREATE transaction's id: its own id for a CREATE, `asset.id` for a TRANSFER. */
-  readonly assetId: string;
-  readonly operation: 'CREATE' | 'TRANSFER';
-}
-
-/** A committed block (spec §2.8). */
-export interface LedgerBlock {
-  readonly height: number;
-  /** Its CREATE and TRANSFER transactions in block order; validator elections and votes (spec §4.10) are left out. */
-  readonly transactions: readonly BlockTransactionRef[];
-  /** The whole block JSON. */
-  readonly raw: unknown;
-}
-
 const SERVICE = 'bigchaindb';
 const EXAMPLE_API_URL = 'http://127.0.0.1:9984/api/v1/';
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
-const HEX64 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
-
-const infoSchema = {
-  type: 'object',
-  required: ['version', 'api'],
-  properties: {
-    version: { type: 'string' },
-    api: {
-      type: 'object',
-      required: ['v1'],
-      properties: {
-        v1: { type: 'object', required: ['streams'], properties: { streams: { type: 'string', pattern: '^wss?://' } } },
-      },
-    },
-  },
-} as const;
-
-const blockSchema = {
-  type: 'object',
-  required: ['height', 'transactions'],
-  properties: {
-    height: { type: 'integer', minimum: 0 },
-    transactions: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['id', 'operation', 'asset'],
-        properties: { id: HEX64, operation: { type: 'string' }, asset: { type: 'object' } },
-        if: { type: 'object', required: ['operation'], properties: { operation: { const: 'TRANSFER' } } },
-        then: {
-          type: 'object',
-          properties: { asset: { type: 'object', required: ['id'], properties: { id: HEX64 } } },
-        },
-      },
-    },
-  },
-} as const;
-
-const transactionSchema = { type: 'object' } as const;
-const transactionListSchema = { type: 'array', items: transactionSchema } as const;
-const heightListSchema = { type: 'array', items: { type: 'integer', minimum: 0 } } as const;
-
-const ajv = new Ajv();
-const isInfo = ajv.compile<FromSchema<typeof infoSchema>>(infoSchema);
-const isBlock = ajv.compile<FromSchema<typeof blockSchema>>(blockSchema);
-const isTransaction = ajv.compile<FromSchema<typeof transactionSchema>>(transactionSchema);
-const isTransactionList = ajv.compile<FromSchema<typeof transactionListSchema>>(transactionListSchema);
-const isHeightList = ajv.compile<FromSchema<typeof heightListSchema>>(heightListSchema);
 
 const NOT_FOUND = Symbol('not found');
 
@@ -114,7 +51,7 @@ interface Call {
  * does not answer within `requestTimeoutMs`, or a gateway before it answers 502/503/504; status 502 for any
  * other unexpected status or a malformed body, with `upstreamStatus` and `upstreamMessage` when it replied.
  */
-export class BigchainDbClient {
+export class BigchainDbClient implements BigchainDb {
   readonly #apiUrl: URL;
   readonly #requestTimeoutMs: number;
 
@@ -294,7 +231,7 @@ function parseApiUrl(apiUrl: string): URL {
   return url;
 }
 
-function toRef(transaction: FromSchema<typeof blockSchema>['transactions'][number]): BlockTransactionRef[] {
+function toRef(transaction: BlockReplyTransaction): BlockTransactionRef[] {
   const { id, operation, asset } = transaction;
   if (operation === 'CREATE') return [{ transactionId: id, assetId: id, operation }];
   // The schema's if/then guarantees a 64-hex asset.id on every TRANSFER.

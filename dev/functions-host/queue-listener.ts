@@ -11,30 +11,18 @@ import {
   type MessageProcessorContext,
   type ReceivedMessage,
 } from './queue-message-processor';
+import { nextPollingDelayMs } from './queue-polling';
+import { validateQueueTriggerSettings, type QueueTriggerSettings } from './queue-trigger-settings';
 
 export { poisonQueueFor, poisonQueueName } from './queue-message-processor';
+export { MIN_POLLING_INTERVAL_MS, nextPollingDelayMs } from './queue-polling';
+export type { QueueTriggerSettings } from './queue-trigger-settings';
 
 /**
  * The storage-queue trigger listener of the local Functions host: the polling, back-off, concurrency, lease,
  * decoding and poison behaviour of the real host's Storage Queues extension 5.x (`QueueListener.cs`,
  * `QueueProcessor.cs`, `RandomizedExponentialBackoffStrategy.cs`; azure-functions.md §2).
  */
-
-/** host.json `extensions.queues`, already parsed and validated by the caller, in milliseconds. */
-export interface QueueTriggerSettings {
-  /** Messages per receive, 1..32. Default 16. */
-  readonly batchSize: number;
-  /** Poll again once this many or fewer messages are in flight. Default batchSize/2 × processor count. */
-  readonly newBatchThreshold: number;
-  /** Cap of the empty-poll back-off, at least 100 ms. Default 60 000 (2 000 in Development). */
-  readonly maxPollingIntervalMs: number;
-  /** Delay before a failed message is visible again; whole seconds count (the REST API truncates). Default 0. */
-  readonly visibilityTimeoutMs: number;
-  /** Deliveries before a failing message is moved to the poison queue, at least 1. Default 5. */
-  readonly maxDequeueCount: number;
-  /** How message text is stored. Default `base64`. */
-  readonly messageEncoding: 'base64' | 'none';
-}
 
 /** One message as the trigger delivers it. `text` is decoded (base64 → UTF-8 when encoding is base64). */
 export interface QueueTriggerMessage {
@@ -89,57 +77,17 @@ export interface QueueListener {
   stop(graceMs: number): Promise<void>;
 }
 
-/** `QueuePollingIntervals.Minimum`: the first back-off delay, and the step of the exponential growth. */
-export const MIN_POLLING_INTERVAL_MS = 100;
 /** The host's hard-coded processing lease (`QueueListener._visibilityTimeout`). */
 export const DEFAULT_LEASE_MS = 10 * 60_000;
-const RANDOMIZATION_FACTOR = 0.2;
-
-/**
- * The randomized exponential back-off of the real host: the delay before the next poll after an empty one.
- * `previousDelayMs` is 0 for the first empty poll since start or since messages were found, else the value this
- * function returned last; the host's hidden exponent is recovered from it (the randomized ranges of successive
- * exponents do not overlap). Gives 100 ms, then 100 + r×100, 100 + r×200, 100 + r×400 … with r in [0.8, 1.2],
- * capped at `maxPollingIntervalMs` and then staying there.
- * @throws RangeError when `maxPollingIntervalMs` is below 100 ms (the host rejects it too).
- */
-export function nextPollingDelayMs(previousDelayMs: number, maxPollingIntervalMs: number, random: () => number): number {
-  if (!(maxPollingIntervalMs >= MIN_POLLING_INTERVAL_MS)) {
-    throw new RangeError(`maxPollingIntervalMs must not be less than ${MIN_POLLING_INTERVAL_MS}, got ${maxPollingIntervalMs}`);
-  }
-  if (previousDelayMs >= maxPollingIntervalMs) return maxPollingIntervalMs;
-  if (previousDelayMs < MIN_POLLING_INTERVAL_MS) return MIN_POLLING_INTERVAL_MS;
-  // previous = 100 + f × 2^(e-2) × 100 with f in [0.8, 1.2] for exponent e ≥ 2, and exactly 100 for e = 1.
-  const growth = (previousDelayMs - MIN_POLLING_INTERVAL_MS) / MIN_POLLING_INTERVAL_MS;
-  const exponent = growth <= 0 ? 1 : Math.max(1, Math.round(Math.log2(growth)) + 2);
-  const factor = 1 - RANDOMIZATION_FACTOR + 2 * RANDOMIZATION_FACTOR * random();
-  const delay = MIN_POLLING_INTERVAL_MS + factor * 2 ** (exponent - 1) * MIN_POLLING_INTERVAL_MS;
-  return Math.min(delay, maxPollingIntervalMs);
-}
 
 /**
  * Starts polling `options.queue` at once and returns the running listener.
  * @throws RangeError when a setting is out of the host's range (the caller validates host.json first).
  */
 export function startQueueListener(options: QueueListenerOptions): QueueListener {
-  validate(options);
+  const { settings, leaseMs = DEFAULT_LEASE_MS } = options;
+  validateQueueTriggerSettings(settings, leaseMs);
   return new QueueListenerImpl(options);
-}
-
-const isIntegerIn = (value: number, min: number, max = Number.MAX_SAFE_INTEGER): boolean =>
-  Number.isInteger(value) && value >= min && value <= max;
-
-function validate({ settings, leaseMs = DEFAULT_LEASE_MS }: QueueListenerOptions): void {
-  const checks: [boolean, string][] = [
-    [isIntegerIn(settings.batchSize, 1, 32), 'batchSize must be an integer in 1..32'],
-    [isIntegerIn(settings.newBatchThreshold, 0), 'newBatchThreshold must be an integer ≥ 0'],
-    [settings.maxPollingIntervalMs >= MIN_POLLING_INTERVAL_MS, 'maxPollingIntervalMs must be ≥ 100'],
-    [settings.visibilityTimeoutMs >= 0, 'visibilityTimeoutMs must be ≥ 0'],
-    [isIntegerIn(settings.maxDequeueCount, 1), 'maxDequeueCount must be an integer ≥ 1'],
-    [isIntegerIn(leaseMs / 1000, 1), 'leaseMs must be whole seconds, at least 1000'],
-  ];
-  const problems = checks.filter(([valid]) => !valid).map(([, problem]) => problem);
-  if (problems.length > 0) throw new RangeError(`Invalid queue trigger settings: ${problems.join('; ')}`);
 }
 
 class QueueListenerImpl implements QueueListener {
