@@ -6,7 +6,7 @@ import { jsonLinesLog, type Log } from '../shared/json-log';
 import { parseRelaySettings, type RelaySettings } from '../shared/settings';
 import { createBlobServiceClient, createQueueServiceClient } from '../shared/storage-clients';
 import { resolveStorageConnection } from '../shared/storage-connection';
-import { BlobCheckpointStore } from './blob-checkpoint-store';
+import { BlobCheckpointStore } from '../shared/blob-checkpoint-store';
 import { formatRedriveProgress, formatReplayProgress, formatReplayShortfall, formatStatus, parseRelayArguments, RELAY_USAGE, type RelayCommand } from './cli';
 import { connectEventStream } from './event-stream-client';
 import { createLeaderLease } from './leader-lease';

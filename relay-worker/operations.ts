@@ -2,10 +2,11 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { RestError, type QueueClient } from '@azure/storage-queue';
 
 import type { BigchainDb, LedgerBlock } from '../shared/bigchaindb';
+import { findNewestHeight } from '../shared/block-heights';
 import { isBlockHeight } from '../shared/checkpoint';
 import { ensureError } from '../shared/errors';
 import { encodeLedgerEvent } from '../shared/ledger-event';
-import { BlobCheckpointStore } from './blob-checkpoint-store';
+import { BlobCheckpointStore } from '../shared/blob-checkpoint-store';
 import { readLeaseHolder, type LeaseHolder } from './leader-lease';
 
 // The relay's operations commands (`relay status | replay | redrive`). Each takes its clients as
@@ -82,36 +83,6 @@ async function queueDepth(queue: QueueClient, signal: AbortSignal | undefined): 
     if (error instanceof RestError && error.statusCode === 404) return { name: queue.name, approximateMessagesCount: 0 };
     throw error;
   }
-}
-
-/**
- * The newest height the node has, searching from `start`. Heights 0 to the latest all have a block and
- * every higher one is a 404 (bigchaindb-node spec §2.8), so "has a block" is monotone and bisectable.
- */
-async function findNewestHeight(
-  bigchainDb: Pick<BigchainDb, 'getBlock'>,
-  start: number,
-  signal: AbortSignal | undefined,
-): Promise<number | null> {
-  const has = async (height: number): Promise<boolean> => (await bigchainDb.getBlock(height, signal)) !== undefined;
-  let present = -1; // highest height known to exist (-1: none)
-  let missing = start; // lowest height known not to exist
-  if (await has(start)) {
-    present = start;
-    for (let step = 1; ; step *= 2) {
-      if (!(await has(start + step))) {
-        missing = start + step;
-        break;
-      }
-      present = start + step;
-    }
-  }
-  while (missing - present > 1) {
-    const middle = present + Math.floor((missing - present) / 2);
-    if (await has(middle)) present = middle;
-    else missing = middle;
-  }
-  return present < 0 ? null : present;
 }
 
 /** Where a replay is, as its progress callback sees it: every message of blocks `from`..`lastHeight` is on the queue. */

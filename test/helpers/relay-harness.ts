@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { QueueClient } from '@azure/storage-queue';
 
-import { BlobCheckpointStore } from '../../relay-worker/blob-checkpoint-store';
+import { BlobCheckpointStore } from '../../shared/blob-checkpoint-store';
 import { connectEventStream } from '../../relay-worker/event-stream-client';
 import { Relay, type RelayDependencies } from '../../relay-worker/relay';
 import { BigchainDbClient } from '../../shared/bigchaindb-client';

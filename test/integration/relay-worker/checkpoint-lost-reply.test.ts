@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { BlobServiceClient } from '@azure/storage-blob';
 
 import { startLocalStorage, type LocalStorage } from '../../../dev/azurite/local-storage';
-import { BlobCheckpointStore } from '../../../relay-worker/blob-checkpoint-store';
+import { BlobCheckpointStore } from '../../../shared/blob-checkpoint-store';
 import { MemoryCheckpointStore, openCheckpointer, type CheckpointStore } from '../../../shared/checkpoint';
 import { CheckpointConflictError, CheckpointUnavailableError } from '../../../shared/errors';
 

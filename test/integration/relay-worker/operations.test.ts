@@ -3,7 +3,7 @@ import { QueueServiceClient, RestError, type QueueClient } from '@azure/storage-
 
 import { startLocalStorage, type LocalStorage } from '../../../dev/azurite/local-storage';
 import type { DevNode } from '../../../dev/bigchaindb/dev-node';
-import { BlobCheckpointStore } from '../../../relay-worker/blob-checkpoint-store';
+import { BlobCheckpointStore } from '../../../shared/blob-checkpoint-store';
 import { createLeaderLease } from '../../../relay-worker/leader-lease';
 import {
   poisonQueueName,

@@ -7,7 +7,7 @@ import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
 
 import { startLocalStorage, type LocalStorage } from '../../../dev/azurite/local-storage';
 import { startDevNode, type DevNode } from '../../../dev/bigchaindb/dev-node';
-import { BlobCheckpointStore } from '../../../relay-worker/blob-checkpoint-store';
+import { BlobCheckpointStore } from '../../../shared/blob-checkpoint-store';
 import type { LedgerEvent } from '../../../shared/ledger-event';
 import { generateKeyPair } from '../../../shared/transaction/signing';
 import { startTestNode } from '../../helpers/dev-node';

@@ -1,7 +1,7 @@
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 
 import { DEV_ACCOUNT_NAME, startLocalStorage, type LocalStorage } from '../../../dev/azurite/local-storage';
-import { BlobCheckpointStore } from '../../../relay-worker/blob-checkpoint-store';
+import { BlobCheckpointStore } from '../../../shared/blob-checkpoint-store';
 import { MemoryCheckpointStore, openCheckpointer, type CheckpointStore } from '../../../shared/checkpoint';
 import { CheckpointConflictError, CheckpointCorruptError, CheckpointUnavailableError } from '../../../shared/errors';
 
