@@ -1,11 +1,15 @@
 import { existsSync, unwatchFile, watchFile } from 'node:fs';
 
+import type { ContainerClient } from '@azure/storage-blob';
+import type { QueueClient } from '@azure/storage-queue';
+
 import { BigchainDbClient } from '../shared/bigchaindb-client';
 import { openCheckpointer } from '../shared/checkpoint';
 import { jsonLinesLog, type Log } from '../shared/json-log';
 import { parseRelaySettings, type RelaySettings } from '../shared/settings';
 import { createBlobServiceClient, createQueueServiceClient } from '../shared/storage-clients';
 import { resolveStorageConnection } from '../shared/storage-connection';
+import { createTelemetry, type Telemetry } from '../shared/telemetry';
 import { BlobCheckpointStore } from '../shared/blob-checkpoint-store';
 import { formatRedriveProgress, formatReplayProgress, formatReplayShortfall, formatStatus, parseRelayArguments, RELAY_USAGE, type RelayCommand } from './cli';
 import { connectEventStream } from './event-stream-client';
@@ -45,8 +49,33 @@ async function main(): Promise<void> {
   );
   await queue.createIfNotExists();
   await container.createIfNotExists();
+  const telemetry = createTelemetry({
+    connectionString: settings.applicationInsightsConnectionString,
+    authenticationString: settings.applicationInsightsAuthenticationString,
+    cloudRole: 'relay-worker',
+    cloudRoleInstance: settings.instanceId,
+    // Its flush and shutdown, after the final checkpoint, must fit in the WebJob's 30 s stopping wait (settings.job).
+    timeoutMs: 5_000,
+    log,
+  });
   log({ level: 'info', msg: 'relay starting', instanceId: settings.instanceId, queue: settings.queueName, bigchainDb: settings.bigchainDbApiUrl });
+  try {
+    await relayWhileLeader({ settings, shutdown, queue, container, telemetry, log });
+  } finally {
+    await telemetry.shutdown();
+  }
+}
 
+/** Relays during each term as leader and stands by between terms, until `shutdown` aborts. */
+async function relayWhileLeader(parts: {
+  readonly settings: RelaySettings;
+  readonly shutdown: AbortSignal;
+  readonly queue: QueueClient;
+  readonly container: ContainerClient;
+  readonly telemetry: Telemetry;
+  readonly log: Log;
+}): Promise<void> {
+  const { settings, shutdown, queue, container, telemetry, log } = parts;
   // A lease is one term as leader; after losing it, this instance stands by for the next term.
   while (!shutdown.aborted) {
     const lease = createLeaderLease({
@@ -71,6 +100,7 @@ async function main(): Promise<void> {
       send: async (text) => void (await queue.sendMessage(text)),
       checkpointer,
       log,
+      telemetry,
     });
     await relay.run(anySignal(shutdown, lease.lost));
     await relay.flush();

@@ -5,7 +5,9 @@ import { resolveStreamUrl } from '../shared/bigchaindb-client';
 import type { Checkpointer } from '../shared/checkpoint';
 import { encodeLedgerEvent, type LedgerEvent } from '../shared/ledger-event';
 import type { RelaySettings } from '../shared/settings';
+import { noopTelemetry, type Telemetry } from '../shared/telemetry';
 import type { EventStreamConnection, EventStreamOptions, StreamEvent } from './event-stream-client';
+import { RelayTelemetry } from './relay-telemetry';
 import { SendWindow } from './send-window';
 import { StreamAudit } from './stream-audit';
 
@@ -35,6 +37,8 @@ export interface RelayDependencies {
   readonly send: (messageText: string) => Promise<void>;
   readonly checkpointer: Checkpointer;
   readonly log: RelayLog;
+  /** Where counts, durations and the checkpoint go (relay-telemetry.ts); default: nowhere. */
+  readonly telemetry?: Telemetry;
   readonly now?: () => Date;
 }
 
@@ -48,22 +52,29 @@ export interface RelayDependencies {
 export class Relay {
   readonly counters: RelayCounters = { relayed: 0, backfilled: 0, duplicatesSkipped: 0, malformedFrames: 0, reconnects: 0, newestKnownHeight: 0 };
 
-  constructor(private readonly deps: RelayDependencies) {}
+  private readonly telemetry: RelayTelemetry;
+
+  constructor(private readonly deps: RelayDependencies) {
+    this.telemetry = new RelayTelemetry(deps.telemetry ?? noopTelemetry);
+  }
 
   /** Runs until `signal` aborts; resolves once in-flight sends finished and the checkpoint is written. */
   async run(signal: AbortSignal): Promise<void> {
     let failures = 0;
     while (!signal.aborted) {
+      let failure: unknown;
       try {
         await this.session(signal);
         failures = 0;
       } catch (error) {
         if (signal.aborted) break;
         failures++;
+        failure = error;
         this.deps.log({ level: 'warn', msg: 'relay session failed; reconnecting', error: String(error), failures });
       }
       if (signal.aborted) break;
       this.counters.reconnects++;
+      this.telemetry.reconnecting(failures, failure);
       await delay(this.backoffMs(failures), undefined, { signal }).catch(() => undefined);
     }
   }
@@ -89,6 +100,7 @@ export class Relay {
       maxBufferedEvents: settings.maxBufferedEvents,
       onMalformedFrame: (_frame, reason) => {
         this.counters.malformedFrames++;
+        this.telemetry.malformedFrame();
         broken.seen = true;
         log({ level: 'warn', msg: 'skipped a malformed Event Stream frame; backfill covers its block', reason });
       },
@@ -122,9 +134,14 @@ export class Relay {
     this.checkpointing = this.checkpointing
       .then(async () => {
         const safe = audit && height >= audit.fromHeight ? await audit.verifiedUpTo(height) : height;
-        if (safe >= 0) await this.deps.checkpointer.checkpointHeight(safe);
+        if (safe < 0) return;
+        await this.deps.checkpointer.checkpointHeight(safe);
+        this.telemetry.checkpointed(this.deps.checkpointer.getHeight() ?? safe, this.counters.newestKnownHeight);
       })
-      .catch((error: unknown) => this.deps.log({ level: 'error', msg: 'checkpoint write failed', height, error: String(error) }));
+      .catch((error: unknown) => {
+        this.deps.log({ level: 'error', msg: 'checkpoint write failed', height, error: String(error) });
+        this.telemetry.checkpointFailed(error, height);
+      });
     return this.checkpointing;
   }
 
@@ -173,7 +190,10 @@ export class Relay {
       source,
       relayed_at: (this.deps.now?.() ?? new Date()).toISOString(),
     };
-    await this.deps.send(encodeLedgerEvent(message));
+    const text = encodeLedgerEvent(message);
+    const started = performance.now();
+    await this.deps.send(text);
+    this.telemetry.sent(source, performance.now() - started);
     if (source === 'backfill') this.counters.backfilled++;
     else this.counters.relayed++;
   }
@@ -211,6 +231,7 @@ export class Relay {
       this.counters.newestKnownHeight = Math.max(this.counters.newestKnownHeight, event.height);
       if (event.height < this.nextHeight()) {
         this.counters.duplicatesSkipped++;
+        this.telemetry.duplicateSkipped();
         continue;
       }
       if (event.height !== open.height) Object.assign(open, { height: event.height, received: 0, suspect: -1 });

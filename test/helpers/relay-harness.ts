@@ -10,6 +10,7 @@ import { BigchainDbClient } from '../../shared/bigchaindb-client';
 import { openCheckpointer, type Checkpointer } from '../../shared/checkpoint';
 import type { LogEntry } from '../../shared/json-log';
 import { decodeLedgerEvent } from '../../shared/ledger-event';
+import type { Telemetry } from '../../shared/telemetry';
 
 /** Options of {@link startRelay}. */
 export interface RelayHarnessOptions {
@@ -21,6 +22,8 @@ export interface RelayHarnessOptions {
   readonly queue: QueueClient;
   /** Container of the checkpoint blob `ledger-events/checkpoint.json`. */
   readonly container: ContainerClient;
+  /** Where the relay's telemetry goes; default: nowhere. */
+  readonly telemetry?: Telemetry;
 }
 
 /** A {@link Relay} with real parts running in this process, watched by the test. */
@@ -76,6 +79,7 @@ export async function startRelay(options: RelayHarnessOptions): Promise<RelayHar
       logs.push(entry);
       events.emit('change');
     },
+    telemetry: options.telemetry,
   };
   const relay = new Relay(deps);
 
