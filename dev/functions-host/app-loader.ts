@@ -34,17 +34,18 @@ const loadedApps = new Map<string, LoadedApp>();
 /**
  * Loads a v4 Node.js function app as the worker does: the files named by `package.json` `main` (a
  * path or a glob such as `dist/src/{index.js,functions/*.js}`), with `@azure/functions-core`
- * provided, collecting what the app registers.
+ * provided, collecting what the app registers. `main` replaces package.json's, e.g. to load TypeScript
+ * sources under tsx or jest instead of the build.
  *
  * @throws AppLoadError for a missing or unreadable `package.json`, a `main` matching no file, or an
  *   entry file that throws.
  */
-export function loadApp(appRoot: string): LoadedApp {
+export function loadApp(appRoot: string, main?: string): LoadedApp {
   const root = resolve(appRoot);
   const cached = loadedApps.get(root);
   if (cached) return cached;
   installCoreModule();
-  const entryFiles = entryFilesOf(root);
+  const entryFiles = entryFilesOf(root, main);
   const registrations = collectRegistrations(() => {
     for (const file of entryFiles) {
       try {
@@ -59,11 +60,11 @@ export function loadApp(appRoot: string): LoadedApp {
   return app;
 }
 
-function entryFilesOf(root: string): string[] {
+function entryFilesOf(root: string, mainOverride: string | undefined): string[] {
   const manifestPath = resolve(root, 'package.json');
-  let main: unknown;
+  let main: unknown = mainOverride;
   try {
-    main = (JSON.parse(readFileSync(manifestPath, 'utf8')) as { main?: unknown }).main;
+    main ??= (JSON.parse(readFileSync(manifestPath, 'utf8')) as { main?: unknown }).main;
   } catch (error) {
     throw new AppLoadError(manifestPath, error instanceof Error ? error.message : String(error), { cause: error });
   }

@@ -10,6 +10,7 @@ Runs a v4 Node.js Azure Functions app locally, as "func start" would.
 
 Options:
   --app <dir>           folder with host.json and package.json (default .)
+  --main <glob>         entry file(s) instead of package.json "main" (e.g. functions/index.ts under tsx)
   --host <address>      interface for HTTP triggers (default 127.0.0.1)
   --port <n>            HTTP port (default 7071; 0 picks a free port)
   --production          Production environment (1 min default queue polling instead of 2 s)
@@ -28,6 +29,7 @@ export function parseHostArguments(args: readonly string[]): (Omit<HostOptions, 
     strict: true,
     options: {
       app: { type: 'string' },
+      main: { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
       production: { type: 'boolean' },
@@ -42,6 +44,7 @@ export function parseHostArguments(args: readonly string[]): (Omit<HostOptions, 
   }
   return {
     appRoot: values.app ?? '.',
+    ...(values.main === undefined ? {} : { main: values.main }),
     host: values.host,
     port,
     environment: values.production ? 'Production' : 'Development',

@@ -56,13 +56,17 @@ function objectAt(value: unknown, file: string, key: string): Record<string, unk
 }
 
 /**
- * Reads host.json: `version` "2.0", `extensions.http.routePrefix` (default `api`) and
+ * Reads host.json, with `AzureFunctionsJobHost__<path>` settings overriding its values as in Azure: `version` "2.0", `extensions.http.routePrefix` (default `api`) and
  * `extensions.queues` with the real host's defaults (spec §2.1). In the Development environment,
  * as under `func start`, an unset `maxPollingInterval` is 2 s instead of 1 min.
  *
  * @throws HostConfigError naming the key for anything invalid.
  */
-export function readHostJson(appRoot: string, environment: 'Development' | 'Production' = 'Development'): HostJson {
+export function readHostJson(
+  appRoot: string,
+  environment: 'Development' | 'Production' = 'Development',
+  settings: Readonly<Record<string, string | undefined>> = {},
+): HostJson {
   const file = join(appRoot, 'host.json');
   let json: Record<string, unknown>;
   try {
@@ -71,12 +75,33 @@ export function readHostJson(appRoot: string, environment: 'Development' | 'Prod
     if (error instanceof HostConfigError) throw error;
     throw new HostConfigError(file, '(document)', `cannot be read: ${ensureError(error).message}`);
   }
+  applyHostSettingOverrides(json, settings);
   if (json['version'] !== '2.0') throw new HostConfigError(file, 'version', `must be "2.0", got ${JSON.stringify(json['version'])}`);
   const extensions = objectAt(json['extensions'], file, 'extensions');
   const http = objectAt(extensions['http'], file, 'extensions.http');
   const routePrefix = http['routePrefix'] ?? 'api';
   if (typeof routePrefix !== 'string') throw new HostConfigError(file, 'extensions.http.routePrefix', 'must be a string');
   return { routePrefix, queues: readQueues(objectAt(extensions['queues'], file, 'extensions.queues'), file, environment) };
+}
+
+const OVERRIDE_PREFIX = 'AzureFunctionsJobHost__';
+
+// App settings override host.json: `AzureFunctionsJobHost__extensions__queues__maxDequeueCount=2` sets
+// extensions.queues.maxDequeueCount (Azure's documented host.json override). Settings are strings; whole numbers become numbers, as the
+// host's configuration binder converts them.
+function applyHostSettingOverrides(json: Record<string, unknown>, settings: Readonly<Record<string, string | undefined>>): void {
+  for (const [name, value] of Object.entries(settings)) {
+    if (!name.startsWith(OVERRIDE_PREFIX) || value === undefined) continue;
+    const path = name.slice(OVERRIDE_PREFIX.length).split('__');
+    const leaf = path.pop();
+    if (leaf === undefined || leaf === '') continue;
+    let node = json;
+    for (const key of path) {
+      const child = node[key];
+      node = typeof child === 'object' && child !== null && !Array.isArray(child) ? (child as Record<string, unknown>) : (node[key] = {});
+    }
+    node[leaf] = /^\d+$/.test(value) ? Number(value) : value;
+  }
 }
 
 function readQueues(queues: Record<string, unknown>, file: string, environment: string): QueuesConfig {

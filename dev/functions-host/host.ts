@@ -18,6 +18,8 @@ import { enabledFunctions, toTriggerMetadata, triggerOf, type TriggerBinding } f
 export interface HostOptions {
   /** Folder with the app's host.json and package.json. */
   readonly appRoot: string;
+  /** Entry file(s), a path or glob relative to `appRoot`, instead of package.json `main`. */
+  readonly main?: string;
   /** Interface for HTTP triggers. Default `127.0.0.1`. */
   readonly host?: string;
   /** HTTP port; 0 picks a free one. Default 7071, as `func start`. */
@@ -74,9 +76,9 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
 }
 
 async function startApp(appRoot: string, options: HostOptions, log: HostLog, restoreEnvironment: () => void): Promise<RunningHost> {
-  const hostJson = readHostJson(appRoot, options.environment ?? 'Development');
+  const hostJson = readHostJson(appRoot, options.environment ?? 'Development', process.env);
   setSystemLog((level, category, message) => log({ level: level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'info', msg: message, category }));
-  const app = loadApp(appRoot);
+  const app = loadApp(appRoot, options.main);
   const capabilities = (await app.programmingModel.getCapabilities?.({})) ?? {};
   if (capabilities['HttpUri']) throw new Error('app.setup({ enableHttpStream: true }) is not supported by the local host');
   const appHookData: AppHookData = {};

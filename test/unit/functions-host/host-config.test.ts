@@ -78,6 +78,26 @@ describe('parseTimeSpanMs', () => {
 });
 
 describe('readHostJson', () => {
+  describe('AzureFunctionsJobHost__ settings', () => {
+    it('override host.json values at their path, whole numbers read as numbers, as app settings do in Azure', () => {
+      writeJson(hostJsonFile, withQueues({ maxDequeueCount: 10, visibilityTimeout: '00:00:30' }));
+
+      const queues = readHostJson(appRoot, 'Development', {
+        AzureFunctionsJobHost__extensions__queues__maxDequeueCount: '2',
+        AzureFunctionsJobHost__extensions__queues__visibilityTimeout: '00:00:00.100',
+        AzureFunctionsJobHost__extensions__http__routePrefix: 'v1',
+        UNRELATED: 'x',
+      });
+      expect(queues).toMatchObject({ routePrefix: 'v1', queues: { maxDequeueCount: 2, visibilityTimeoutMs: 100 } });
+    });
+
+    it('are validated like host.json itself', () => {
+      writeJson(hostJsonFile, { version: '2.0' });
+
+      expect(() => readHostJson(appRoot, 'Development', { AzureFunctionsJobHost__extensions__queues__maxPollingInterval: '5' })).toThrow(HostConfigError);
+    });
+  });
+
   describe('defaults', () => {
     it('uses the host defaults with 2 s polling in Development, the default environment', () => {
       writeJson(hostJsonFile, { version: '2.0' });
