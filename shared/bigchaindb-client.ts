@@ -2,8 +2,9 @@ import { types } from 'node:util';
 
 import type { ValidateFunction } from 'ajv';
 
-import type { BigchainDb, BlockTransactionRef, LedgerBlock, NodeInfo } from './bigchaindb';
+import type { AssetMatch, BigchainDb, BlockTransactionRef, LedgerBlock, NodeInfo } from './bigchaindb';
 import {
+  isAssetList,
   isBlock,
   isHeightList,
   isInfo,
@@ -14,7 +15,7 @@ import {
 import { ensureError, fromAjvErrors, TransactionRejectedError, UpstreamError } from './errors';
 import { stringifyJson, type JsonValue } from './transaction/json-value';
 
-export type { BigchainDb, BlockTransactionRef, LedgerBlock, NodeInfo } from './bigchaindb';
+export type { AssetMatch, BigchainDb, BlockTransactionRef, LedgerBlock, NodeInfo } from './bigchaindb';
 
 // A small client for BigchainDB's HTTP API v1 (spec §2). Not the official driver: it never reads error
 // bodies and its timeout budget is never reset (spec §8.3). No retries here: callers own their retry loops.
@@ -103,6 +104,22 @@ export class BigchainDbClient implements BigchainDb {
     if (operation !== undefined) url.searchParams.set('operation', operation);
     const call: Call = { method: 'GET', url, signal };
     return expectShape(call, await this.#request(call), isTransactionList, 'transaction list');
+  }
+
+  /**
+   * Assets whose data matches a text search, at most `limit` (the node's default when omitted).
+   *
+   * @throws RangeError when `limit` is not a positive integer.
+   */
+  async searchAssets(text: string, limit?: number, signal?: AbortSignal): Promise<AssetMatch[]> {
+    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit <= 0)) {
+      throw new RangeError(`limit must be a positive integer, got ${limit}`);
+    }
+    const url = this.#url('assets');
+    url.searchParams.set('search', text);
+    if (limit !== undefined) url.searchParams.set('limit', String(limit));
+    const call: Call = { method: 'GET', url, signal };
+    return expectShape(call, await this.#request(call), isAssetList, 'asset list');
   }
 
   /** Heights of the blocks holding a transaction: one height once committed, none before. */

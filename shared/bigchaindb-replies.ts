@@ -44,6 +44,10 @@ const blockSchema = {
 
 const transactionSchema = { type: 'object' } as const;
 const transactionListSchema = { type: 'array', items: transactionSchema } as const;
+const assetListSchema = {
+  type: 'array',
+  items: { type: 'object', required: ['id', 'data'], properties: { id: HEX64, data: {} } },
+} as const;
 const heightListSchema = { type: 'array', items: { type: 'integer', minimum: 0 } } as const;
 
 /** A transaction of a `GET /blocks/{height}` reply, as {@link isBlock} accepts it. */
@@ -60,3 +64,5 @@ export const isTransaction = ajv.compile<FromSchema<typeof transactionSchema>>(t
 export const isTransactionList = ajv.compile<FromSchema<typeof transactionListSchema>>(transactionListSchema);
 /** `GET /blocks?transaction_id=`: an array of non-negative integers. */
 export const isHeightList = ajv.compile<FromSchema<typeof heightListSchema>>(heightListSchema);
+/** `GET /assets?search=`: an array of `{ id, data }`. */
+export const isAssetList = ajv.compile<FromSchema<typeof assetListSchema>>(assetListSchema);

@@ -26,6 +26,12 @@ export interface LedgerBlock {
   readonly raw: unknown;
 }
 
+/** An asset found by a text search: its CREATE transaction's id and its data. */
+export interface AssetMatch {
+  readonly id: string;
+  readonly data: unknown;
+}
+
 /**
  * BigchainDB's HTTP API v1 as the relay and the Functions app use it. Every method takes an optional
  * `AbortSignal`; see `BigchainDbClient` for the errors each one throws.
@@ -39,6 +45,8 @@ export interface BigchainDb {
   getTransaction(id: string, signal?: AbortSignal): Promise<unknown>;
   /** The committed transactions of an asset, optionally of one operation only. */
   listTransactions(assetId: string, operation?: 'CREATE' | 'TRANSFER', signal?: AbortSignal): Promise<unknown[]>;
+  /** Assets whose data matches a text search (the node's MongoDB `$text` semantics, spec §2.6), at most `limit`. */
+  searchAssets(text: string, limit?: number, signal?: AbortSignal): Promise<AssetMatch[]>;
   /** Heights of the blocks holding a transaction: one height once committed, none before. */
   listBlocks(transactionId: string, signal?: AbortSignal): Promise<number[]>;
   /** Submits a signed transaction and resolves with the node's echo. */

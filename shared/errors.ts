@@ -334,3 +334,80 @@ export class TransactionRejectedError extends Error {
     super(message);
   }
 }
+
+/** Properties of a {@link NotFoundError}. */
+export interface NotFoundErrorProperties {
+  /** What kind of thing was looked for: `car`, `driver`, `transaction`. */
+  readonly resource: string;
+  readonly id: string;
+}
+
+/** The thing a request names does not exist. */
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+  readonly code = 'NOT_FOUND';
+  readonly status = 404;
+  readonly resource: string;
+  readonly id: string;
+
+  constructor({ resource, id }: NotFoundErrorProperties) {
+    super(`${resource} ${id} was not found`);
+    this.resource = resource;
+    this.id = id;
+  }
+}
+
+/** Why a request conflicts with the current state, as a stable code. */
+export type ConflictCode = 'CAR_ALREADY_REGISTERED' | 'CAR_ALREADY_LEASED' | 'CAR_NOT_LEASED';
+
+/** Properties of a {@link ConflictError}. */
+export interface ConflictErrorProperties {
+  readonly code: ConflictCode;
+  /** Says what is in the way, e.g. `car <asset id> is already leased (transaction <id>)`. */
+  readonly message: string;
+}
+
+/** The request is valid but the ledger's current state does not allow it; retrying it unchanged will not help. */
+export class ConflictError extends Error {
+  override readonly name = 'ConflictError';
+  readonly code: ConflictCode;
+  readonly status = 409;
+
+  constructor({ code, message }: ConflictErrorProperties) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** Properties of a {@link CorruptRowError}. */
+export interface CorruptRowErrorProperties {
+  /** The table, e.g. `premiums`. */
+  readonly table: string;
+  readonly partitionKey: string;
+  readonly rowKey: string;
+  /** The rule the stored row breaks, e.g. `/height must be a non-negative safe integer`. */
+  readonly reason: string;
+  readonly cause?: unknown;
+}
+
+/**
+ * A table row this app wrote no longer reads as what it stored (edited by hand, or written by an incompatible
+ * version). Never treated as absent: an operator must fix or delete the row. HTTP handlers answer 500; queue
+ * handlers throw, so the message ends in the poison queue.
+ */
+export class CorruptRowError extends Error {
+  override readonly name = 'CorruptRowError';
+  readonly code = 'STORED_ROW_CORRUPT';
+  readonly table: string;
+  readonly partitionKey: string;
+  readonly rowKey: string;
+  readonly reason: string;
+
+  constructor({ table, partitionKey, rowKey, reason, cause }: CorruptRowErrorProperties) {
+    super(`row ${table}/${partitionKey}/${rowKey} is corrupt: ${reason}`, cause === undefined ? undefined : { cause });
+    this.table = table;
+    this.partitionKey = partitionKey;
+    this.rowKey = rowKey;
+    this.reason = reason;
+  }
+}

@@ -2,6 +2,9 @@ import { hostname } from 'node:os';
 
 import Ajv, { type ErrorObject } from 'ajv';
 
+import { resolveStorageConnection, StorageConnectionError, type StorageConnection, type StorageService } from './storage-connection';
+import { publicKeyOfPrivateKey } from './transaction/signing';
+
 /**
  * Settings of each process, parsed and validated once at start from the environment (app
  * settings in Azure, local.settings.json or the shell locally) and passed down as a frozen object.
@@ -22,6 +25,9 @@ const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true });
 const positiveInteger = (defaultValue: number, maximum: number) =>
   ({ type: 'integer', minimum: 1, maximum, default: defaultValue }) as const;
 
+// `ClientId=<user-assigned identity>;Authorization=AAD`, where Application Insights has local authentication off.
+const applicationInsightsAuthentication = { type: 'string', pattern: '(^|;)\\s*Authorization\\s*=\\s*AAD\\s*(;|$)' } as const;
+
 const relaySchema = {
   type: 'object',
   required: ['BIGCHAINDB_URL'],
@@ -41,6 +47,7 @@ const relaySchema = {
     RELAY_LEASE_SECONDS: { type: 'integer', minimum: 15, maximum: 60, default: 30 },
     RELAY_INSTANCE_ID: { type: 'string', minLength: 1 },
     APPLICATIONINSIGHTS_CONNECTION_STRING: { type: 'string', minLength: 1 },
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: applicationInsightsAuthentication,
     WEBJOBS_SHUTDOWN_FILE: { type: 'string', minLength: 1 },
   },
 } as const;
@@ -68,6 +75,8 @@ export interface RelaySettings {
   readonly leaseSeconds: number;
   readonly instanceId: string;
   readonly applicationInsightsConnectionString: string | undefined;
+  /** `ClientId=<client id>;Authorization=AAD`: telemetry authenticates with that managed identity (shared/telemetry.ts). */
+  readonly applicationInsightsAuthenticationString: string | undefined;
   /** Azure WebJobs creates this file to ask for a graceful stop. */
   readonly shutdownFile: string | undefined;
 }
@@ -78,11 +87,7 @@ export interface RelaySettings {
  * @throws SettingsError naming every bad or missing setting.
  */
 export function parseRelaySettings(env: Readonly<Record<string, string | undefined>>): RelaySettings {
-  const values: Record<string, unknown> = Object.fromEntries(
-    Object.keys(relaySchema.properties)
-      .filter((name) => env[name] !== undefined && env[name] !== '')
-      .map((name) => [name, env[name]]),
-  );
+  const values = presentValues(env, Object.keys(relaySchema.properties));
   if (!validateRelay(values)) throw new SettingsError(problemsOf(validateRelay.errors ?? []));
   const v = values as Record<keyof typeof relaySchema.properties, never>;
   return Object.freeze({
@@ -101,8 +106,95 @@ export function parseRelaySettings(env: Readonly<Record<string, string | undefin
     leaseSeconds: v.RELAY_LEASE_SECONDS,
     instanceId: v.RELAY_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
     applicationInsightsConnectionString: v.APPLICATIONINSIGHTS_CONNECTION_STRING,
+    applicationInsightsAuthenticationString: v.APPLICATIONINSIGHTS_AUTHENTICATION_STRING,
     shutdownFile: v.WEBJOBS_SHUTDOWN_FILE,
   });
+}
+
+const functionsSchema = {
+  type: 'object',
+  required: ['BIGCHAINDB_URL', 'LEASING_COMPANY_PRIVATE_KEY', 'LEDGER_WEBHOOK_SECRET'],
+  properties: {
+    BIGCHAINDB_URL: { type: 'string', pattern: '^https?://' },
+    BIGCHAINDB_REQUEST_TIMEOUT_MS: positiveInteger(10_000, 120_000),
+    // An Ed25519 seed in base58 (BigchainDB's private key encoding): 32 bytes are 43 or 44 characters.
+    LEASING_COMPANY_PRIVATE_KEY: { type: 'string', pattern: '^[1-9A-HJ-NP-Za-km-z]{32,44}$' },
+    LEDGER_WEBHOOK_SECRET: { type: 'string', minLength: 32 },
+    RELAY_CHECKPOINT_CONTAINER: { type: 'string', pattern: '^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$', default: 'relay-checkpoints' },
+    APPLICATIONINSIGHTS_CONNECTION_STRING: { type: 'string', minLength: 1 },
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: applicationInsightsAuthentication,
+  },
+} as const;
+
+const validateFunctions = ajv.compile(functionsSchema);
+
+/** The Functions app's settings. Queue and table names are fixed (`shared/storage-names.ts`): bindings name them literally. */
+export interface FunctionsSettings {
+  /** BigchainDB HTTP API v1 root, always ending in `/api/v1/`. */
+  readonly bigchainDbApiUrl: string;
+  readonly bigchainDbRequestTimeoutMs: number;
+  /** The leasing company's Ed25519 key pair (base58), which signs car registrations, leases and returns. */
+  readonly leasingCompany: { readonly publicKey: string; readonly privateKey: string };
+  /** Shared secret of the `POST /api/ledger-events` webhook's HMAC-SHA256 signatures. */
+  readonly webhookSecret: string;
+  /** The relay's checkpoint container, read by the health check. */
+  readonly checkpointContainer: string;
+  /** The host's storage account (`AzureWebJobsStorage`), resolved per service. */
+  readonly storage: Readonly<Record<StorageService, StorageConnection>>;
+  readonly applicationInsightsConnectionString: string | undefined;
+  readonly applicationInsightsAuthenticationString: string | undefined;
+}
+
+/**
+ * Reads and validates the Functions app's settings from `env` (app settings in Azure, `local.settings.json` locally).
+ *
+ * @throws SettingsError naming every bad or missing setting, including an unusable `AzureWebJobsStorage`.
+ */
+export function parseFunctionsSettings(env: Readonly<Record<string, string | undefined>>): FunctionsSettings {
+  const values = presentValues(env, Object.keys(functionsSchema.properties));
+  const problems = validateFunctions(values) ? [] : problemsOf(validateFunctions.errors ?? []);
+  const storage = resolveAllServices(env, problems);
+  const privateKey = values['LEASING_COMPANY_PRIVATE_KEY'];
+  const publicKey = typeof privateKey === 'string' ? publicKeyOrProblem(privateKey, problems) : undefined;
+  if (problems.length > 0 || storage === undefined || publicKey === undefined) throw new SettingsError(problems);
+  const v = values as Record<keyof typeof functionsSchema.properties, never>;
+  return Object.freeze({
+    bigchainDbApiUrl: apiRoot(v.BIGCHAINDB_URL),
+    bigchainDbRequestTimeoutMs: v.BIGCHAINDB_REQUEST_TIMEOUT_MS,
+    leasingCompany: Object.freeze({ publicKey, privateKey: v.LEASING_COMPANY_PRIVATE_KEY }),
+    webhookSecret: v.LEDGER_WEBHOOK_SECRET,
+    checkpointContainer: v.RELAY_CHECKPOINT_CONTAINER,
+    storage,
+    applicationInsightsConnectionString: v.APPLICATIONINSIGHTS_CONNECTION_STRING,
+    applicationInsightsAuthenticationString: v.APPLICATIONINSIGHTS_AUTHENTICATION_STRING,
+  });
+}
+
+function presentValues(env: Readonly<Record<string, string | undefined>>, names: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(names.filter((name) => env[name] !== undefined && env[name] !== '').map((name) => [name, env[name]]));
+}
+
+function resolveAllServices(
+  env: Readonly<Record<string, string | undefined>>,
+  problems: { setting: string; problem: string }[],
+): Record<StorageService, StorageConnection> | undefined {
+  try {
+    const resolve = (service: StorageService): StorageConnection => resolveStorageConnection(env, 'AzureWebJobsStorage', service);
+    return Object.freeze({ blob: resolve('blob'), queue: resolve('queue'), table: resolve('table') });
+  } catch (error: unknown) {
+    if (!(error instanceof StorageConnectionError)) throw error;
+    problems.push({ setting: error.setting, problem: 'is required: a connection string, or __accountName / __<service>ServiceUri' });
+    return undefined;
+  }
+}
+
+function publicKeyOrProblem(privateKey: string, problems: { setting: string; problem: string }[]): string | undefined {
+  try {
+    return publicKeyOfPrivateKey(privateKey);
+  } catch {
+    problems.push({ setting: 'LEASING_COMPANY_PRIVATE_KEY', problem: 'must be a base58 Ed25519 private key (32-byte seed)' });
+    return undefined;
+  }
 }
 
 /** `http://host:9984`, `…/api/v1` and `…/api/v1/` all name the same API root. */

@@ -25,6 +25,15 @@ export function generateKeyPair(): KeyPair {
   };
 }
 
+/**
+ * The base58 public key of a base58 Ed25519 private key (32-byte seed).
+ *
+ * @throws Error when `privateKey` is not base58 or not 32 bytes.
+ */
+export function publicKeyOfPrivateKey(privateKey: string): string {
+  return toSigner({ publicKey: '', privateKey }).publicKey;
+}
+
 interface Signer {
   readonly publicKey: string;
   readonly key: KeyObject;
@@ -38,7 +47,9 @@ const MAX_SIGNERS = 1_000;
 function toSigner({ privateKey }: KeyPair): Signer {
   let signer = signers.get(privateKey);
   if (!signer) {
-    const key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, Buffer.from(bs58.decode(privateKey))]), format: 'der', type: 'pkcs8' });
+    const seed = bs58.decode(privateKey);
+    if (seed.length !== 32) throw new Error(`an Ed25519 private key is a 32-byte seed, got ${seed.length} bytes`);
+    const key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
     signer = { publicKey: bs58.encode(createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(-32)), key };
     if (signers.size >= MAX_SIGNERS) signers.delete(signers.keys().next().value as string);
     signers.set(privateKey, signer);

@@ -1,0 +1,57 @@
+import type { HttpFunctionOptions, HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+
+import type { BigchainDb } from '../shared/bigchaindb';
+import { ConflictError } from '../shared/errors';
+import { carRegistrationTransaction } from '../shared/leasing/car-transactions';
+import { parseCarRegistration, readCarAsset, type CarAsset } from '../shared/leasing/schemas';
+import { toHttpResponse } from './http-errors';
+import { readJsonBody } from './request-body';
+import type { Services } from './services';
+
+/** `POST /api/cars`. */
+export const registerCarOptions = {
+  methods: ['POST'],
+  route: 'cars',
+  authLevel: 'function',
+} as const satisfies Omit<HttpFunctionOptions, 'handler'>;
+
+// A text search returns matches ranked, not filtered; more than this many assets sharing a VIN token is not a
+// real case.
+const VIN_SEARCH_LIMIT = 50;
+
+/**
+ * Registers a car: a CREATE of the car's data signed with the leasing company's key, committed before the
+ * answer. 201 with the asset id; 409 when the company already registered a car with that VIN.
+ */
+export function registerCar(services: Pick<Services, 'bigchainDb' | 'leasingCompany'>): HttpHandler {
+  return async function registerCar(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    try {
+      const registration = parseCarRegistration(await readJsonBody(request));
+      const existing = await findRegisteredVin(services.bigchainDb, registration.vin, services.leasingCompany.publicKey);
+      if (existing !== undefined) {
+        throw new ConflictError({ code: 'CAR_ALREADY_REGISTERED', message: `a car with VIN ${registration.vin} is already registered as ${existing}` });
+      }
+      const car: CarAsset = { kind: 'car', schemaVersion: 1, ...registration };
+      const transaction = carRegistrationTransaction(car, services.leasingCompany);
+      await services.bigchainDb.postTransaction(transaction, 'commit');
+      context.log(`car ${registration.vin} registered as ${transaction.id}`);
+      return { status: 201, headers: { Location: `/api/cars/${transaction.id}` }, jsonBody: { assetId: transaction.id, vin: registration.vin } };
+    } catch (error: unknown) {
+      return toHttpResponse(error, context);
+    }
+  };
+}
+
+/** The asset id of the company's car with this VIN, if the chain has one. */
+async function findRegisteredVin(
+  bigchainDb: Pick<BigchainDb, 'searchAssets' | 'getTransaction'>,
+  vin: string,
+  companyPublicKey: string,
+): Promise<string | undefined> {
+  const matches = (await bigchainDb.searchAssets(vin, VIN_SEARCH_LIMIT)).filter(({ data }) => readCarAsset(data)?.vin === vin);
+  for (const { id } of matches) {
+    const registration = (await bigchainDb.getTransaction(id)) as { inputs?: { owners_before?: string[] }[] } | undefined;
+    if (registration?.inputs?.[0]?.owners_before?.[0] === companyPublicKey) return id;
+  }
+  return undefined;
+}
