@@ -12,6 +12,8 @@ import { generateKeyPair } from '../shared/transaction/signing';
 const generated: Readonly<Record<string, () => string>> = {
   LEASING_COMPANY_PRIVATE_KEY: () => generateKeyPair().privateKey,
   LEDGER_WEBHOOK_SECRET: () => randomBytes(32).toString('base64url'),
+  // Read by the local host only: with it set, function keys are enforced locally as in Azure.
+  FUNCTIONS_HOST_KEY: () => randomBytes(24).toString('base64url'),
 };
 
 interface LocalSettingsFile {

@@ -1,144 +1,102 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 
-import { QueueClient, QueueServiceClient } from '@azure/storage-queue';
-import { Transaction } from 'bigchaindb-driver';
+import { QueueServiceClient } from '@azure/storage-queue';
 
-import { startLocalStorage, type LocalStorage } from '../../dev/azurite/local-storage';
-import { startDevNode, type DevNode } from '../../dev/bigchaindb/dev-node';
-import { encodeLedgerEvent } from '../../shared/ledger-event';
-import { generateKeyPair, signTransaction } from '../../shared/transaction/signing';
+import { startLocalStorage } from '../../dev/azurite/local-storage';
+import { startDevNode } from '../../dev/bigchaindb/dev-node';
+import { signCreates } from './chain-load';
+import { QueueWatch } from './queue-rates';
+import type { MemorySample } from './relay-process';
+import { catchUp, live, preload, restart, type Bench } from './scenarios';
 
-// Relay throughput: catch-up (a preloaded chain, relay started from no checkpoint) and live
-// (transactions committed while the relay runs), each against Azurite's raw send rate at the same
-// concurrency in the same run, plus the relay process's peak RSS. The relay runs as its own process,
-// as in Azure; Azurite and the dev node run in this one.
+// Relay benchmark: one run prints every figure as JSON. A chain of --preload transactions is caught up
+// by a relay started with no checkpoint (the memory figure covers this and the live phase, in one
+// process), --live transactions are relayed as they commit, then the relay is stopped, --missed
+// transactions are committed, and a new relay catches up. Each rate is set against Azurite's raw send
+// rate at the same concurrency, measured just before it. The relay is the compiled worker in its own
+// process (scenarios.ts, relay-process.ts); Azurite and the dev node (in memory) run in this one.
 
 const { values } = parseArgs({
   options: {
-    preload: { type: 'string', default: '10000' },
-    live: { type: 'string', default: '5000' },
+    preload: { type: 'string', default: '100000' },
+    live: { type: 'string', default: '10000' },
+    missed: { type: 'string', default: '10000' },
     concurrency: { type: 'string', default: '32' },
   },
 });
-const preload = Number(values.preload);
-const live = Number(values.live);
+const counts = { preload: Number(values.preload), live: Number(values.live), missed: Number(values.missed) };
 const concurrency = Number(values.concurrency);
 
-function presign(count: number): string[] {
-  const company = generateKeyPair();
-  return Array.from({ length: count }, (_, i) => {
-    const output = Transaction.makeOutput(Transaction.makeEd25519Condition(company.publicKey));
-    const asset = { vin: `WVWZZZ1KZAW${String(i).padStart(7, '0')}`, make: 'Volkswagen' };
-    return JSON.stringify(signTransaction(Transaction.makeCreateTransaction(asset, { n: i }, [output], company.publicKey), [company]));
-  });
-}
-
-async function postAll(node: DevNode, bodies: string[]): Promise<void> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  const url = new URL(`${node.apiUrl}transactions?mode=commit`);
-  let next = 0;
-  const post = (body: string): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 202 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
-  await Promise.all(Array.from({ length: 64 }, async () => {
-    while (next < bodies.length) await post(bodies[next++] as string);
-  }));
-  agent.destroy();
-}
-
-/** Azurite's own ceiling: `count` sends of a ledger-event-sized message with `concurrency` in flight. */
-async function rawSendRate(queue: QueueClient, count: number): Promise<number> {
-  const text = encodeLedgerEvent({ transaction_id: 'a'.repeat(64), asset_id: 'b'.repeat(64), height: 1, source: 'stream', relayed_at: new Date().toISOString() });
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next++ < count) await queue.sendMessage(text);
-  }));
-  return count / ((performance.now() - started) / 1000);
-}
-
-async function queueDepth(queue: QueueClient): Promise<number> {
-  return (await queue.getProperties()).approximateMessagesCount ?? 0;
-}
-
-/** Seconds until the queue holds `count` messages (polled: the relay is another process). */
-async function untilDepth(queue: QueueClient, count: number): Promise<number> {
-  const started = performance.now();
-  while ((await queueDepth(queue)) < count) await new Promise((resolve) => setTimeout(resolve, 50));
-  return (performance.now() - started) / 1000;
-}
-
-function startRelay(node: DevNode, storage: LocalStorage): { child: ChildProcess; ready: Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'relay-worker/main.ts'], {
-    env: {
-      PATH: process.env['PATH'],
-      BIGCHAINDB_URL: node.url,
-      AzureWebJobsStorage: storage.connectionString,
-      RELAY_SEND_CONCURRENCY: String(concurrency),
-      RELAY_IDLE_PROBE_MS: '1000',
-      LEDGER_EVENTS_QUEUE: 'relay-bench',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  const ready = new Promise<void>((resolve) => child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()).includes('leader lease acquired') && resolve()));
-  return { child, ready };
-}
-
-function peakRssMb(pid: number): number {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Math.round(Number(match?.[1] ?? 0) / 1024);
+/** About ten samples spread over the run, plus the one with the highest RSS. */
+function timeline(samples: readonly MemorySample[]): MemorySample[] {
+  const step = Math.max(1, Math.floor(samples.length / 10));
+  const picked = samples.filter((_, i) => i % step === 0 || i === samples.length - 1);
+  const peak = samples.reduce<MemorySample | undefined>((best, s) => (best === undefined || s.rssMb > best.rssMb ? s : best), undefined);
+  return peak && !picked.includes(peak) ? [...picked, peak].sort((a, b) => a.seconds - b.seconds) : picked;
 }
 
 async function main(): Promise<void> {
-  const preloaded = presign(preload);
-  const liveBodies = presign(live);
+  const loadAtStart = loadavg().map((value) => Number(value.toFixed(2)));
   const node = await startDevNode({ port: 0, wsPort: 0 });
   const storage = await startLocalStorage();
   const service = QueueServiceClient.fromConnectionString(storage.connectionString);
   const rawQueue = service.getQueueClient('raw-ceiling');
+  const relayQueue = service.getQueueClient('relay-bench');
   await rawQueue.create();
-  const queue = service.getQueueClient('relay-bench');
-  await queue.create();
+  await relayQueue.create();
+  const watch = new QueueWatch(relayQueue);
+  const bench: Bench = {
+    apiUrl: node.apiUrl,
+    rawQueue,
+    watch,
+    concurrency,
+    relayEnv: {
+      BIGCHAINDB_URL: node.url,
+      AzureWebJobsStorage: storage.connectionString,
+      LEDGER_EVENTS_QUEUE: 'relay-bench',
+      RELAY_SEND_CONCURRENCY: String(concurrency),
+      RELAY_IDLE_PROBE_MS: '1000',
+    },
+  };
   try {
-    await postAll(node, preloaded);
-    const rawCatchUp = await rawSendRate(rawQueue, preload);
-    const relay = startRelay(node, storage);
-    await relay.ready;
-    const catchUpSeconds = await untilDepth(queue, preload);
-
-    await rawQueue.clearMessages();
-    const rawLive = await rawSendRate(rawQueue, live);
-    const liveStarted = performance.now();
-    await postAll(node, liveBodies);
-    await untilDepth(queue, preload + live);
-    const liveSeconds = (performance.now() - liveStarted) / 1000;
-    const rss = peakRssMb(relay.child.pid as number);
-    relay.child.kill('SIGTERM');
-    await once(relay.child, 'exit');
-
-    const catchUpRate = preload / catchUpSeconds;
-    const liveRate = live / liveSeconds;
-    console.log(JSON.stringify({
-      benchmark: 'relay',
-      node: process.version,
-      concurrency,
-      catchUp: { events: preload, perSecond: Math.round(catchUpRate), rawSendPerSecond: Math.round(rawCatchUp), ratio: Number((catchUpRate / rawCatchUp).toFixed(2)), target: 0.9 },
-      live: { events: live, perSecond: Math.round(liveRate), rawSendPerSecond: Math.round(rawLive), ratio: Number((liveRate / rawLive).toFixed(2)), target: 0.9 },
-      relayPeakRssMb: rss,
-      note: 'live rate is also bounded by how fast this process commits transactions to the dev node',
-    }, null, 2));
+    const preloaded = await preload(bench, counts.preload);
+    const liveBodies = signCreates(500_000, counts.live);
+    const first = await catchUp(bench, counts.preload);
+    const liveFigure = await live(bench, first.relay, liveBodies);
+    const memory = {
+      events: counts.preload + counts.live,
+      peakRssMb: first.relay.peakRssMb(),
+      endRssMb: first.relay.samples.at(-1)?.rssMb,
+      peakHeapUsedMb: Math.max(...first.relay.samples.map((s) => s.heapUsedMb)),
+      target: 150,
+      timeline: timeline(first.relay.samples),
+    };
+    const restarted = await restart(bench, first.relay, counts.missed, first.figure.perSecond);
+    console.log(
+      JSON.stringify(
+        {
+          benchmark: 'relay',
+          date: new Date().toISOString(),
+          machine: { cpus: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, loadavgAtStart: loadAtStart },
+          concurrency,
+          preload: preloaded,
+          catchUp: first.figure,
+          live: liveFigure,
+          restart: restarted,
+          memory,
+          notes: [
+            'relay: compiled dist/relay-worker/main.js in its own process; RSS from /proc (VmHWM = peak), heap over IPC',
+            'load: os.loadavg() at the end of each measurement (includes this benchmark); otherProcessesCores = CPU used by everything else',
+            'live rate is also bounded by how fast this process commits transactions to the dev node',
+          ],
+        },
+        null,
+        2,
+      ),
+    );
   } finally {
+    await watch.stop();
     await node.close();
     await storage.close();
   }

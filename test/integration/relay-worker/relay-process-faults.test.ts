@@ -8,7 +8,7 @@ import type { LedgerEvent } from '../../../shared/ledger-event';
 import { generateKeyPair } from '../../../shared/transaction/signing';
 import { startTestNode } from '../../helpers/dev-node';
 import { drainLedgerEvents, postConcurrently, waitForQueueLength } from '../../helpers/ledger-queue';
-import { spawnRelay, type RelayProcess } from '../../helpers/relay-process';
+import { spawnRelay, type RelayProcess } from '../../../dev/stack/relay-process';
 import { createTransaction, postRaw, type SignedTransaction } from '../../helpers/transactions';
 
 // The relay as the WebJob runs it, killed without warning: no shutdown code runs, its lease is left to expire

@@ -14,7 +14,7 @@ import { generateTestCertificate, type IngestionRequest, startIngestionServer } 
 import { waitForQueueLength } from '../../helpers/ledger-queue';
 import { RecordingTelemetry } from '../../helpers/recording-telemetry';
 import { startRelay, type RelayHarness } from '../../helpers/relay-harness';
-import { spawnRelay } from '../../helpers/relay-process';
+import { spawnRelay } from '../../../dev/stack/relay-process';
 import { createTransaction, postRaw, type SignedTransaction } from '../../helpers/transactions';
 
 // What the relay reports to its Telemetry, with real parts (dev node, Azurite) and a recording Telemetry.

@@ -18,7 +18,7 @@ afterEach(() => rmSync(appRoot, { recursive: true, force: true }));
 
 describe('ensureLocalSettings', () => {
   it('writes the sample with fresh secrets that the Functions settings accept', () => {
-    expect(ensureLocalSettings(appRoot)).toEqual(['LEASING_COMPANY_PRIVATE_KEY', 'LEDGER_WEBHOOK_SECRET']);
+    expect(ensureLocalSettings(appRoot)).toEqual(['LEASING_COMPANY_PRIVATE_KEY', 'LEDGER_WEBHOOK_SECRET', 'FUNCTIONS_HOST_KEY']);
     const { Values } = read();
     expect(() => parseFunctionsSettings(Values)).not.toThrow();
     expect(Values['BIGCHAINDB_URL']).toBe('http://127.0.0.1:9984');
@@ -26,7 +26,7 @@ describe('ensureLocalSettings', () => {
 
   it('keeps every value of an existing file and fills only empty secrets', () => {
     writeFileSync(join(appRoot, 'local.settings.json'), JSON.stringify({ Values: { BIGCHAINDB_URL: 'http://node:9984', LEDGER_WEBHOOK_SECRET: 'kept-secret-kept-secret-kept-secret!' } }));
-    expect(ensureLocalSettings(appRoot)).toEqual(['LEASING_COMPANY_PRIVATE_KEY']);
+    expect(ensureLocalSettings(appRoot)).toEqual(['LEASING_COMPANY_PRIVATE_KEY', 'FUNCTIONS_HOST_KEY']);
     const { Values } = read();
     expect(Values['BIGCHAINDB_URL']).toBe('http://node:9984');
     expect(Values['LEDGER_WEBHOOK_SECRET']).toBe('kept-secret-kept-secret-kept-secret!');

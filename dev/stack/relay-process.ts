@@ -6,6 +6,12 @@ import type { LogEntry } from '../../shared/json-log';
 
 const repoRoot = join(__dirname, '../..');
 
+/** Options of {@link spawnRelay}. */
+export interface SpawnRelayOptions {
+  /** Called with each line the relay writes to stdout or stderr (the stack prints them). */
+  readonly onLine?: (line: string) => void;
+}
+
 /** How a child process ended. */
 export interface Exit {
   readonly code: number | null;
@@ -33,10 +39,10 @@ export interface RelayProcess {
 }
 
 /**
- * Starts `relay-worker/main.ts` with exactly `env` (plus `PATH`) as its environment; resolves at once (use
- * {@link RelayProcess.waitForLog} to wait for it to start).
+ * Starts `relay-worker/main.ts` (through tsx) with exactly `env` (plus `PATH`) as its environment; resolves at once
+ * (use {@link RelayProcess.waitForLog} to wait for it to start).
  */
-export function spawnRelay(env: Readonly<Record<string, string>>): RelayProcess {
+export function spawnRelay(env: Readonly<Record<string, string>>, options: SpawnRelayOptions = {}): RelayProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'relay-worker/main.ts'], {
     cwd: repoRoot,
     env: { PATH: process.env['PATH'], ...env },
@@ -52,13 +58,17 @@ export function spawnRelay(env: Readonly<Record<string, string>>): RelayProcess 
     const lines = (partial + chunk).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
+      options.onLine?.(line);
       // Only JSON lines are log entries; anything else stays in output() alone.
       if (!line.startsWith('{')) continue;
       entries.push(JSON.parse(line) as LogEntry);
       events.emit('entry');
     }
   });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => chunks.push(chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    chunks.push(chunk);
+    for (const line of chunk.split('\n')) if (line !== '') options.onLine?.(line);
+  });
   const exited = new Promise<Exit>((resolve) =>
     child.once('exit', (code, signal) => {
       hasExited = true;

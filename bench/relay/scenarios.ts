@@ -1,0 +1,114 @@
+import type { QueueClient } from '@azure/storage-queue';
+
+import { commitAll, preloadChain } from './chain-load';
+import { measureLoad, type LoadReading } from './machine-load';
+import { rawSendRate, type QueueWatch } from './queue-rates';
+import { startRelay, type RelayProcess } from './relay-process';
+
+// The relay's three rate figures, each next to Azurite's raw send rate measured just before it at the
+// same concurrency and message count, with the machine's load during each. Every phase starts with both
+// queues empty, so the relay and the raw sends meet a queue of the same size.
+
+/** What the phases share. */
+export interface Bench {
+  readonly apiUrl: string;
+  readonly rawQueue: QueueClient;
+  readonly watch: QueueWatch;
+  readonly concurrency: number;
+  /** The relay's environment: its settings. */
+  readonly relayEnv: Readonly<Record<string, string>>;
+}
+
+/** A rate of the relay against the raw ceiling. */
+export interface RateFigure {
+  readonly events: number;
+  readonly seconds: number;
+  readonly perSecond: number;
+  readonly rawSendPerSecond: number;
+  readonly ratio: number;
+  readonly target: 0.9;
+  readonly load: LoadReading;
+  readonly rawLoad: LoadReading;
+}
+
+const ratio = (a: number, b: number): number => Number((a / b).toFixed(2));
+
+async function measureRaw(bench: Bench, count: number, children: () => number[]): Promise<{ rate: number; load: LoadReading }> {
+  const load = measureLoad(children);
+  const rate = await rawSendRate(bench.rawQueue, count, bench.concurrency);
+  return { rate, load: load() };
+}
+
+function figure(events: number, seconds: number, raw: { rate: number; load: LoadReading }, load: LoadReading): RateFigure {
+  const perSecond = events / seconds;
+  return {
+    events,
+    seconds: Number(seconds.toFixed(1)),
+    perSecond: Math.round(perSecond),
+    rawSendPerSecond: Math.round(raw.rate),
+    ratio: ratio(perSecond, raw.rate),
+    target: 0.9,
+    load,
+    rawLoad: raw.load,
+  };
+}
+
+/** Preloads a chain of `count` transactions (not timed against anything; reported for scale). */
+export async function preload(bench: Bench, count: number): Promise<{ events: number; seconds: number; load: LoadReading }> {
+  const load = measureLoad(() => []);
+  const started = performance.now();
+  await preloadChain(bench.apiUrl, 0, count);
+  return { events: count, seconds: Number(((performance.now() - started) / 1000).toFixed(1)), load: load() };
+}
+
+/** Starts a relay with no checkpoint on the preloaded chain; times it from holding the lease until every transaction is on the queue. */
+export async function catchUp(bench: Bench, count: number): Promise<{ relay: RelayProcess; figure: RateFigure }> {
+  await bench.watch.clear();
+  const raw = await measureRaw(bench, count, () => []);
+  const relay = startRelay(bench.relayEnv, () => bench.watch.cleared + bench.watch.depth);
+  await relay.leader;
+  const load = measureLoad(() => [relay.pid]);
+  const seconds = await bench.watch.until(count);
+  return { relay, figure: figure(count, seconds, raw, load()) };
+}
+
+/** Commits `bodies` while the relay runs live; times it from the first post until all are on the queue. */
+export async function live(bench: Bench, relay: RelayProcess, bodies: readonly string[]): Promise<RateFigure> {
+  await bench.watch.clear();
+  const raw = await measureRaw(bench, bodies.length, () => [relay.pid]);
+  const load = measureLoad(() => [relay.pid]);
+  const started = performance.now();
+  await commitAll(bench.apiUrl, bodies);
+  await bench.watch.until(bodies.length);
+  return figure(bodies.length, (performance.now() - started) / 1000, raw, load());
+}
+
+/** The catch-up after a restart, with how long the process took to start and take the lease. */
+export interface RestartFigure extends RateFigure {
+  readonly startSeconds: number;
+  /** This catch-up's rate divided by the first catch-up's. */
+  readonly ratioToCatchUp: number;
+  readonly relayPeakRssMb: number;
+}
+
+/**
+ * Stops `relay` (SIGTERM: it writes its checkpoint), commits `missed` transactions, then starts a new relay
+ * and times it from holding the lease until all of them are on the queue.
+ */
+export async function restart(bench: Bench, relay: RelayProcess, missed: number, catchUpRate: number): Promise<RestartFigure> {
+  const code = await relay.stop();
+  if (code !== 0) throw new Error(`the relay exited with ${String(code)} on SIGTERM`);
+  await preloadChain(bench.apiUrl, 1_000_000, missed);
+  await bench.watch.clear();
+  const raw = await measureRaw(bench, missed, () => []);
+  const spawned = performance.now();
+  const next = startRelay(bench.relayEnv, () => bench.watch.cleared + bench.watch.depth);
+  await next.leader;
+  const startSeconds = (performance.now() - spawned) / 1000;
+  const load = measureLoad(() => [next.pid]);
+  const seconds = await bench.watch.until(missed);
+  const result = figure(missed, seconds, raw, load());
+  const relayPeakRssMb = next.peakRssMb();
+  await next.stop();
+  return { ...result, startSeconds: Number(startSeconds.toFixed(2)), ratioToCatchUp: ratio(result.perSecond, catchUpRate), relayPeakRssMb };
+}
