@@ -76,7 +76,8 @@ export class PortInUseError extends Error {
 /**
  * Starts Azurite, the dev node (unless `bigchainDbUrl` is given), creates the queues, tables and containers,
  * then starts the relay as its own process and the Functions app in the local host, in that order, each once
- * the one before is ready. On failure everything started so far is stopped again.
+ * the one before is ready. On failure everything started so far is stopped again. One stack per process: like the
+ * real worker, the host loads the app's modules once, and they keep the settings of the first stack.
  *
  * @throws PortInUseError when a port is taken; SettingsError when the app settings are unusable.
  */
