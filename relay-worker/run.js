@@ -1,3 +1,3 @@
-// Entry point of the continuous WebJob (App_Data/jobs/continuous/relay/run.js): the WebJob package
-// puts the compiled relay-worker/ and shared/ folders and node_modules beside this file.
+// Entry point of the continuous WebJob (App_Data/jobs/continuous/relay/run.js): `npm run package` puts the relay
+// bundled into one file (dev/package/bundle.ts) at relay-worker/main.js beside this file, with settings.job.
 require('./relay-worker/main.js');

@@ -170,6 +170,32 @@ export function parseFunctionsSettings(env: Readonly<Record<string, string | und
   });
 }
 
+/** A process's settings by name: those it requires, and the default of each optional one (`undefined`: unset means off or derived). */
+export interface SettingNames {
+  readonly required: readonly string[];
+  readonly optional: Readonly<Record<string, string | number | undefined>>;
+}
+
+/**
+ * The relay's settings, as its schema declares them (infra/ is checked against these). Its storage connection settings
+ * come on top: `<RELAY_STORAGE_CONNECTION>` and `<RELAY_STORAGE_CONNECTION>__*` (shared/storage-connection.ts).
+ */
+export const relaySettingNames: SettingNames = settingNamesOf(relaySchema);
+
+/** The Functions app's settings, as its schema declares them; its storage connection `AzureWebJobsStorage(__*)` comes on top. */
+export const functionsSettingNames: SettingNames = settingNamesOf(functionsSchema);
+
+function settingNamesOf(schema: {
+  readonly required: readonly string[];
+  readonly properties: Readonly<Record<string, { readonly type: string; readonly default?: string | number }>>;
+}): SettingNames {
+  const optional = Object.entries(schema.properties).filter(([name]) => !schema.required.includes(name));
+  return Object.freeze({
+    required: Object.freeze([...schema.required]),
+    optional: Object.freeze(Object.fromEntries(optional.map(([name, property]) => [name, property.default]))),
+  });
+}
+
 function presentValues(env: Readonly<Record<string, string | undefined>>, names: readonly string[]): Record<string, unknown> {
   return Object.fromEntries(names.filter((name) => env[name] !== undefined && env[name] !== '').map((name) => [name, env[name]]));
 }
