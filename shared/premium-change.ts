@@ -5,6 +5,14 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { fromAjvErrors, ValidationError } from './errors';
 import type { PremiumRecord } from './premium-store';
 
+/** A yearly premium: an amount in units of an ISO 4217 currency. */
+export const annualPremiumSchema = {
+  type: 'object',
+  required: ['amount', 'currency'],
+  additionalProperties: false,
+  properties: { amount: { type: 'number', minimum: 0 }, currency: { type: 'string', pattern: '^[A-Z]{3}$' } },
+} as const;
+
 /**
  * The message on the `premium-changes` queue: one per stored premium, for the insurer's downstream systems.
  * Delivery is at least once (functions/insurer-premium.ts says why): consumers dedupe by `transactionId`, and
@@ -24,12 +32,7 @@ export const premiumChangeSchema = {
     height: { type: 'integer', minimum: 0 },
     driverId: { type: 'string', minLength: 1 },
     driverPublicKey: { type: 'string', minLength: 1 },
-    annualPremium: {
-      type: 'object',
-      required: ['amount', 'currency'],
-      additionalProperties: false,
-      properties: { amount: { type: 'number', minimum: 0 }, currency: { type: 'string', pattern: '^[A-Z]{3}$' } },
-    },
+    annualPremium: annualPremiumSchema,
     /** `referred`: the driver is unknown and an underwriter must confirm the premium. */
     status: { type: 'string', enum: ['quoted', 'referred'] },
     /** When the premium was computed, ISO 8601. */

@@ -2,6 +2,7 @@ import { odata, type TableClient } from '@azure/data-tables';
 import type { FromSchema } from 'json-schema-to-ts';
 
 import { CorruptRowError } from './errors';
+import { annualPremiumSchema } from './premium-change';
 import type { PremiumFactors, PremiumQuote } from './leasing/pricing';
 import {
   compileRowSchema,
@@ -123,12 +124,7 @@ const premiumRecordSchema = {
     height: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
     driverId: { type: 'string', minLength: 1 },
     driverPublicKey: { type: 'string', minLength: 1 },
-    annualPremium: {
-      type: 'object',
-      required: ['amount', 'currency'],
-      additionalProperties: false,
-      properties: { amount: { type: 'number', minimum: 0 }, currency: { type: 'string', pattern: '^[A-Z]{3}$' } },
-    },
+    annualPremium: annualPremiumSchema,
     status: { type: 'string', enum: ['quoted', 'referred'] },
     factors: premiumFactorsSchema,
     computedAt: { type: 'string', minLength: 1 },

@@ -1,4 +1,4 @@
-import { EventEmitter, once } from 'node:events';
+import { once } from 'node:events';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -8,7 +8,7 @@ import { QueueServiceClient } from '@azure/storage-queue';
 
 import { startLocalStorage, type LocalStorage } from '../../../dev/azurite/local-storage';
 import { startHost, type RunningHost } from '../../../dev/functions-host/host';
-import type { HostLogEntry } from '../../../dev/functions-host/host-log';
+import { recordHostLog } from '../../helpers/host-log-recorder';
 
 // The fixture app, run by the local host against in-process Azurite, through the real
 // @azure/functions library.
@@ -21,22 +21,9 @@ const probe = require(join(appRoot, 'src/probe.js')) as { events: NodeJS.EventEm
 let storage: LocalStorage;
 let host: RunningHost;
 let queues: QueueServiceClient;
-const logs: HostLogEntry[] = [];
-const logEvents = new EventEmitter();
-
-/** Resolves with the first log entry (already written or to come) whose message matches. */
-function logged(pattern: RegExp): Promise<HostLogEntry> {
-  const seen = logs.find(({ msg }) => pattern.test(msg));
-  if (seen) return Promise.resolve(seen);
-  return new Promise((resolve) => {
-    const listener = (entry: HostLogEntry): void => {
-      if (!pattern.test(entry.msg)) return;
-      logEvents.off('entry', listener);
-      resolve(entry);
-    };
-    logEvents.on('entry', listener);
-  });
-}
+const hostLog = recordHostLog();
+const logs = hostLog.entries;
+const logged = hostLog.logged;
 
 const toBase64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64');
 
@@ -67,10 +54,7 @@ beforeAll(async () => {
     port: 0,
     settings: { AzureWebJobsStorage: storage.connectionString },
     keys: { master: 'master-secret', host: { default: 'host-secret' }, functions: {} },
-    log: (entry) => {
-      logs.push(entry);
-      logEvents.emit('entry', entry);
-    },
+    log: hostLog.log,
   });
   await timerFired;
 });

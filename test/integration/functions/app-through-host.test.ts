@@ -1,13 +1,12 @@
-import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 
 import { startHost, type RunningHost } from '../../../dev/functions-host/host';
-import type { HostLogEntry } from '../../../dev/functions-host/host-log';
 import { decodePremiumChange } from '../../../shared/premium-change';
 import { generateKeyPair } from '../../../shared/transaction/signing';
 import { startAppFixture, type AppFixture } from '../../helpers/functions-app';
 import { carRegistration, leaseRequest } from '../../helpers/leasing-data';
 import { startRelay, type RelayHarness } from '../../helpers/relay-harness';
+import { recordHostLog } from '../../helpers/host-log-recorder';
 
 // The whole product in one process: the Functions app loaded by the local host through the real
 // @azure/functions library, the relay, the dev node and Azurite, talking over real HTTP, WebSocket and queues.
@@ -16,22 +15,9 @@ const HOST_KEY = 'host-key-for-this-test';
 let app: AppFixture;
 let relay: RelayHarness;
 let host: RunningHost;
-const logs: HostLogEntry[] = [];
-const logEvents = new EventEmitter();
-
-/** Resolves with the first host log entry, written or to come, whose message matches. */
-function logged(pattern: RegExp): Promise<HostLogEntry> {
-  const seen = logs.find(({ msg }) => pattern.test(msg));
-  if (seen) return Promise.resolve(seen);
-  return new Promise((resolve) => {
-    const listener = (entry: HostLogEntry): void => {
-      if (!pattern.test(entry.msg)) return;
-      logEvents.off('entry', listener);
-      resolve(entry);
-    };
-    logEvents.on('entry', listener);
-  });
-}
+const hostLog = recordHostLog();
+const logs = hostLog.entries;
+const logged = hostLog.logged;
 
 beforeAll(async () => {
   app = await startAppFixture();
@@ -49,10 +35,7 @@ beforeAll(async () => {
       AzureFunctionsJobHost__extensions__queues__maxDequeueCount: '2',
     },
     keys: { master: 'master-key-for-this-test', host: { default: HOST_KEY }, functions: {} },
-    log: (entry) => {
-      logs.push(entry);
-      logEvents.emit('entry', entry);
-    },
+    log: hostLog.log,
   });
 });
 
