@@ -3,6 +3,7 @@ import type { HttpFunctionOptions, HttpHandler, HttpRequest, HttpResponseInit, I
 import type { BigchainDb } from '../shared/bigchaindb';
 import { ConflictError } from '../shared/errors';
 import { carRegistrationTransaction } from '../shared/leasing/car-transactions';
+import { readCompanyCarRegistration } from '../shared/leasing/car-transfer';
 import { parseCarRegistration, readCarAsset, type CarAsset } from '../shared/leasing/schemas';
 import { toHttpResponse } from './http-errors';
 import { readJsonBody } from './request-body';
@@ -50,8 +51,7 @@ async function findRegisteredVin(
 ): Promise<string | undefined> {
   const matches = (await bigchainDb.searchAssets(vin, VIN_SEARCH_LIMIT)).filter(({ data }) => readCarAsset(data)?.vin === vin);
   for (const { id } of matches) {
-    const registration = (await bigchainDb.getTransaction(id)) as { inputs?: { owners_before?: string[] }[] } | undefined;
-    if (registration?.inputs?.[0]?.owners_before?.[0] === companyPublicKey) return id;
+    if (readCompanyCarRegistration(await bigchainDb.getTransaction(id), companyPublicKey) !== undefined) return id;
   }
   return undefined;
 }

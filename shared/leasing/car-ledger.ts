@@ -1,8 +1,8 @@
 import type { BigchainDb } from '../bigchaindb';
 import { NotFoundError } from '../errors';
-import { classifyCarTransfer } from './car-transfer';
+import { classifyCarTransfer, readCompanyCarRegistration } from './car-transfer';
 import type { CarOutput } from './car-transactions';
-import { readCarAsset, type CarAsset, type LeaseMetadata, type ReturnMetadata } from './schemas';
+import type { CarAsset, LeaseMetadata, ReturnMetadata } from './schemas';
 
 /** One transaction in a car's life, as the car's history shows it. */
 export type CarHistoryEntry = {
@@ -47,11 +47,9 @@ export async function readCarFromChain(
   companyPublicKey: string,
   signal?: AbortSignal,
 ): Promise<CarOnChain> {
-  const registration = (await bigchainDb.getTransaction(assetId, signal)) as (LedgerTransaction & { inputs: { owners_before: string[] }[] }) | undefined;
-  const car = registration?.operation === 'CREATE' ? readCarAsset((registration.asset as { data?: unknown }).data) : undefined;
-  if (!registration || !car || registration.inputs[0]?.owners_before[0] !== companyPublicKey) {
-    throw new NotFoundError({ resource: 'car', id: assetId });
-  }
+  const registration = (await bigchainDb.getTransaction(assetId, signal)) as LedgerTransaction | undefined;
+  const car = registration === undefined ? undefined : readCompanyCarRegistration(registration, companyPublicKey);
+  if (!registration || !car) throw new NotFoundError({ resource: 'car', id: assetId });
   const transfers = (await bigchainDb.listTransactions(assetId, 'TRANSFER', signal)) as LedgerTransaction[];
   const chain = followSpends(registration, transfers);
   const heights = await Promise.all(chain.map(async ({ id }) => (await bigchainDb.listBlocks(id, signal))[0] ?? -1));
