@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { ensureLocalSettings } from '../../../dev/local-settings';
-import { parseFunctionsSettings } from '../../../shared/settings';
+import { functionsSettingNames, parseFunctionsSettings } from '../../../shared/settings';
 
 let appRoot: string;
 const sample = { IsEncrypted: false, Values: { AzureWebJobsStorage: 'UseDevelopmentStorage=true', BIGCHAINDB_URL: 'http://127.0.0.1:9984', LEASING_COMPANY_PRIVATE_KEY: '', LEDGER_WEBHOOK_SECRET: '' } };
@@ -39,5 +39,14 @@ describe('ensureLocalSettings', () => {
     rmSync(join(appRoot, 'local.settings.json'));
     ensureLocalSettings(appRoot);
     expect(read().Values['LEASING_COMPANY_PRIVATE_KEY']).not.toBe(first['LEASING_COMPANY_PRIVATE_KEY']);
+  });
+});
+
+describe('local.settings.sample.json', () => {
+  it('names every setting the Functions app reads, with no secret filled in', () => {
+    const { Values } = JSON.parse(readFileSync(join(__dirname, '../../../local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> };
+    const read = [...functionsSettingNames.required, ...Object.keys(functionsSettingNames.optional), 'AzureWebJobsStorage'];
+    expect(Object.keys(Values)).toEqual(expect.arrayContaining(read));
+    for (const secret of ['LEASING_COMPANY_PRIVATE_KEY', 'LEDGER_WEBHOOK_SECRET', 'FUNCTIONS_HOST_KEY']) expect(Values[secret]).toBe('');
   });
 });
