@@ -2,7 +2,8 @@ import { performance } from 'node:perf_hooks';
 
 import { WebSocket, type RawData } from 'ws';
 
-import { ensureError, EventStreamConnectError } from '../shared/errors';
+import { ensureError } from '../shared/errors';
+import { EventStreamConnectError } from '../shared/relay-errors';
 import { parseFrame, type StreamEvent } from './stream-frame';
 
 export type { StreamEvent } from './stream-frame';

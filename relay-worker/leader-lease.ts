@@ -3,7 +3,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 import { RestError, type BlobLeaseClient, type BlockBlobClient, type ContainerClient } from '@azure/storage-blob';
 
-import { ensureError, LeaseLostError, type LeaseLossKind } from '../shared/errors';
+import { ensureError } from '../shared/errors';
+import { LeaseLostError, type LeaseLossKind } from '../shared/relay-errors';
 
 /** A structured log entry of the lease; `instanceId` and `location` are always included. */
 export type LeaderLeaseLogEntry = { level: 'info' | 'warn' | 'error'; msg: string } & Record<string, unknown>;

@@ -1,7 +1,7 @@
 import { RestError, type BlockBlobClient, type ContainerClient } from '@azure/storage-blob';
 
 import { assertBlockHeight, isBlockHeight, type CheckpointStore, type StoredCheckpoint } from './checkpoint';
-import { CheckpointConflictError, CheckpointCorruptError, CheckpointUnavailableError } from './errors';
+import { CheckpointConflictError, CheckpointCorruptError, CheckpointUnavailableError } from './relay-errors';
 
 /** Options of {@link BlobCheckpointStore}. */
 export interface BlobCheckpointStoreOptions {

@@ -1,4 +1,4 @@
-import { CheckpointConflictError } from './errors';
+import { CheckpointConflictError } from './relay-errors';
 
 /**
  * Read-only progress of the relay: what the backfill and stream code receive.

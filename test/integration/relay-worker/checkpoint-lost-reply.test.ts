@@ -5,7 +5,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { startLocalStorage, type LocalStorage } from '../../../dev/azurite/local-storage';
 import { BlobCheckpointStore } from '../../../shared/blob-checkpoint-store';
 import { MemoryCheckpointStore, openCheckpointer, type CheckpointStore } from '../../../shared/checkpoint';
-import { CheckpointConflictError, CheckpointUnavailableError } from '../../../shared/errors';
+import { CheckpointConflictError, CheckpointUnavailableError } from '../../../shared/relay-errors';
 
 // A checkpoint write whose reply is lost although storage stored it (storage going away mid-request, a timeout, or
 // the SDK retrying a conditional write that its first try had already applied, which then answers 412). Found by

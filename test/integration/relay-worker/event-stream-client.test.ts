@@ -10,7 +10,7 @@ import {
   type EventStreamOptions,
   type StreamEvent,
 } from '../../../relay-worker/event-stream-client';
-import { EventStreamConnectError } from '../../../shared/errors';
+import { EventStreamConnectError } from '../../../shared/relay-errors';
 import { generateKeyPair } from '../../../shared/transaction/signing';
 import { startTestNode } from '../../helpers/dev-node';
 import { createTransaction, outputTo, postRaw, transferTransaction, type SignedTransaction } from '../../helpers/transactions';

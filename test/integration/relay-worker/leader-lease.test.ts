@@ -10,7 +10,7 @@ import {
   type LeaderLeaseLogEntry,
   type LeaderLeaseOptions,
 } from '../../../relay-worker/leader-lease';
-import { LeaseLostError } from '../../../shared/errors';
+import { LeaseLostError } from '../../../shared/relay-errors';
 
 // Helpers stay in this file: the brief for this suite allows no file under test/helpers/.
 

@@ -3,7 +3,7 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { DEV_ACCOUNT_NAME, startLocalStorage, type LocalStorage } from '../../../dev/azurite/local-storage';
 import { BlobCheckpointStore } from '../../../shared/blob-checkpoint-store';
 import { MemoryCheckpointStore, openCheckpointer, type CheckpointStore } from '../../../shared/checkpoint';
-import { CheckpointConflictError, CheckpointCorruptError, CheckpointUnavailableError } from '../../../shared/errors';
+import { CheckpointConflictError, CheckpointCorruptError, CheckpointUnavailableError } from '../../../shared/relay-errors';
 
 // The contract suite stays in this file: the brief for this suite allows no file under test/helpers/.
 
