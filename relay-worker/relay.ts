@@ -126,23 +126,35 @@ export class Relay {
   }
 
   private checkpointing: Promise<void> = Promise.resolve();
+  /** The newest height asked for while a write waits in the chain; that write takes it when it starts. */
+  private checkpointWanted: { height: number; audit: StreamAudit | undefined } | undefined;
 
   // Checkpoint writes are chained, so they land in height order; a failed one is logged and the
   // next one carries the height further (the checkpoint only ever trails). Heights the stream
-  // covered are audited first.
+  // covered are audited first. At most one write runs and one waits: a block completed while a
+  // write waits raises the height that write will take, rather than queueing a write of its own,
+  // so that under load the checkpoint keeps up with the sends instead of trailing them by a blob
+  // write per block.
   private checkpoint(height: number, audit: StreamAudit | undefined): Promise<void> {
-    this.checkpointing = this.checkpointing
-      .then(async () => {
-        const safe = audit && height >= audit.fromHeight ? await audit.verifiedUpTo(height) : height;
-        if (safe < 0) return;
-        await this.deps.checkpointer.checkpointHeight(safe);
-        this.telemetry.checkpointed(this.deps.checkpointer.getHeight() ?? safe, this.counters.newestKnownHeight);
-      })
-      .catch((error: unknown) => {
-        this.deps.log({ level: 'error', msg: 'checkpoint write failed', height, error: String(error) });
-        this.telemetry.checkpointFailed(error, height);
-      });
+    const waiting = this.checkpointWanted !== undefined;
+    this.checkpointWanted = { height: Math.max(height, this.checkpointWanted?.height ?? -1), audit };
+    if (waiting) return this.checkpointing;
+    this.checkpointing = this.checkpointing.then(() => this.writeWantedCheckpoint());
     return this.checkpointing;
+  }
+
+  private async writeWantedCheckpoint(): Promise<void> {
+    const { height, audit } = this.checkpointWanted ?? { height: -1, audit: undefined };
+    this.checkpointWanted = undefined;
+    try {
+      const safe = audit && height >= audit.fromHeight ? await audit.verifiedUpTo(height) : height;
+      if (safe < 0) return;
+      await this.deps.checkpointer.checkpointHeight(safe);
+      this.telemetry.checkpointed(this.deps.checkpointer.getHeight() ?? safe, this.counters.newestKnownHeight);
+    } catch (error: unknown) {
+      this.deps.log({ level: 'error', msg: 'checkpoint write failed', height, error: String(error) });
+      this.telemetry.checkpointFailed(error, height);
+    }
   }
 
   private nextHeight(): number {

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import Ajv, { type ErrorObject } from 'ajv';
 
 import { resolveStorageConnection, StorageConnectionError, type StorageConnection, type StorageService } from './storage-connection';
-import { publicKeyOfPrivateKey } from './transaction/signing';
+import { publicKeyOfPrivateKey } from './transaction/ed25519-keys';
 
 /**
  * Settings of each process, parsed and validated once at start from the environment (app

@@ -20,24 +20,44 @@ export function signCreates(first: number, count: number): string[] {
   });
 }
 
+function post(agent: Agent, url: URL, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * Posts one transaction in `commit` mode. A kept-alive connection the server closes just as a request goes out fails
+ * with ECONNRESET; the request is then sent again, and "already exists" means the first one got through.
+ */
+async function commit(agent: Agent, url: URL, body: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { status, text } = await post(agent, url, body);
+      if (status === 202 || (attempt > 1 && status === 400 && text.includes('already exists'))) return;
+      throw new Error(`the dev node answered ${status}: ${text}`);
+    } catch (error: unknown) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (attempt === 3 || (code !== 'ECONNRESET' && code !== 'EPIPE')) throw error;
+    }
+  }
+}
+
 /** Posts every body in `commit` mode; resolves once all are in blocks. */
 export async function commitAll(apiUrl: string, bodies: readonly string[]): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
   const url = new URL(`${apiUrl}transactions?mode=commit`);
   let next = 0;
-  const post = (body: string): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 202 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
   try {
     await Promise.all(
       Array.from({ length: IN_FLIGHT }, async () => {
-        while (next < bodies.length) await post(bodies[next++] as string);
+        while (next < bodies.length) await commit(agent, url, bodies[next++] as string);
       }),
     );
   } finally {

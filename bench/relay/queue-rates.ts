@@ -1,15 +1,19 @@
 import { setTimeout as delay } from 'node:timers/promises';
 
-import type { QueueClient } from '@azure/storage-queue';
+import type { QueueClient, QueueServiceClient } from '@azure/storage-queue';
 
 import { encodeLedgerEvent } from '../../shared/ledger-event';
 
 // Azurite's raw send ceiling, and the queue depth the relay's progress is read from (the relay is
-// another process, so its progress is polled).
+// another process, so its progress is polled). Queues are never cleared or deleted here: Azurite's
+// in-memory store then deletes each message's extent with a full re-sort of its extent index, which
+// takes hours for 100,000 messages. All queues share one message collection, so a fresh queue per
+// raw measurement meets a store of the same size as the relay's queue does.
 
-/** Messages per second of `count` sends of a ledger-event-sized message with `concurrency` in flight, on an emptied queue. */
-export async function rawSendRate(queue: QueueClient, count: number, concurrency: number): Promise<number> {
-  await queue.clearMessages();
+/** Messages per second of `count` sends of a ledger-event-sized message with `concurrency` in flight, on a new queue `name`. */
+export async function rawSendRate(service: QueueServiceClient, name: string, count: number, concurrency: number): Promise<number> {
+  const queue = service.getQueueClient(name);
+  await queue.create();
   const text = encodeLedgerEvent({ transaction_id: 'a'.repeat(64), asset_id: 'b'.repeat(64), height: 1, source: 'stream', relayed_at: new Date().toISOString() });
   let next = 0;
   const started = performance.now();
@@ -18,53 +22,36 @@ export async function rawSendRate(queue: QueueClient, count: number, concurrency
       while (next++ < count) await queue.sendMessage(text);
     }),
   );
-  const rate = count / ((performance.now() - started) / 1000);
-  await queue.clearMessages();
-  return rate;
+  return count / ((performance.now() - started) / 1000);
 }
 
-/** Polls a queue's depth every 100 ms while it runs; `depth` is the latest reading. */
+/**
+ * The relay queue's depth, read while waiting for a target. Azurite counts a queue's messages by scanning
+ * every message of every queue, so reads are spaced by how far the target still is (about a quarter of
+ * the expected remaining time, 50 ms to 2 s): the count would otherwise cost this process as much CPU as
+ * the sends themselves. `depth` is the latest reading.
+ */
 export class QueueWatch {
   depth = 0;
-  /** Messages removed by {@link clear} so far: `cleared + depth` counts every message since the start. */
-  cleared = 0;
-  #stopped = false;
-  /** Bumped by {@link clear}, so that a reading taken before it is not stored after it. */
-  #generation = 0;
-  readonly #running: Promise<void>;
 
-  constructor(private readonly queue: QueueClient) {
-    this.#running = this.#poll();
+  constructor(
+    private readonly queue: QueueClient,
+    /** Rate used to space the reads, messages per second. */
+    private readonly expectedPerSecond = 800,
+  ) {}
+
+  /** The depth now. */
+  async read(): Promise<number> {
+    this.depth = (await this.queue.getProperties()).approximateMessagesCount ?? 0;
+    return this.depth;
   }
 
-  /** Empties the queue, so that the next phase counts from zero. */
-  async clear(): Promise<void> {
-    // Bumped on both sides: a reading that overlaps the clear in any way is dropped.
-    this.#generation++;
-    this.cleared += (await this.queue.getProperties()).approximateMessagesCount ?? 0;
-    await this.queue.clearMessages();
-    this.#generation++;
-    this.depth = 0;
-  }
-
-  /** Seconds until the queue holds at least `count` messages. */
-  async until(count: number): Promise<number> {
+  /** Seconds until the queue holds at least `depth` messages (to within the last read's spacing, at most 50 ms near the end). */
+  async until(depth: number): Promise<number> {
     const started = performance.now();
-    while (this.depth < count) await delay(20);
-    return (performance.now() - started) / 1000;
-  }
-
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    await this.#running;
-  }
-
-  async #poll(): Promise<void> {
-    while (!this.#stopped) {
-      const generation = this.#generation;
-      const depth = (await this.queue.getProperties()).approximateMessagesCount ?? 0;
-      if (generation === this.#generation) this.depth = depth;
-      await delay(100);
+    while ((await this.read()) < depth) {
+      await delay(Math.min(2_000, Math.max(50, ((depth - this.depth) / this.expectedPerSecond) * 250)));
     }
+    return (performance.now() - started) / 1000;
   }
 }

@@ -8,7 +8,17 @@ import { join } from 'node:path';
 // the V8 heap comes from memory-probe.cjs over IPC.
 
 const repoRoot = join(__dirname, '../..');
-const MAIN = join(repoRoot, 'dist/relay-worker/main.js');
+
+/**
+ * What runs: `dist`, the compiled worker (`npm run build`), or `package`, the WebJob exactly as deployed: run.js beside
+ * the one-file bundle (`npm run package`).
+ */
+export type RelayEntry = 'dist' | 'package';
+
+const ENTRIES: Readonly<Record<RelayEntry, { readonly script: string; readonly build: string }>> = {
+  dist: { script: join(repoRoot, 'dist/relay-worker/main.js'), build: 'npm run build' },
+  package: { script: join(repoRoot, 'dist/package/relay-webjob/App_Data/jobs/continuous/relay/run.js'), build: 'npm run package' },
+};
 const MB = 1024 * 1024;
 
 /** One reading of the relay's memory, in MB. */
@@ -35,10 +45,20 @@ export interface RelayProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts the compiled relay with `env` as its whole environment (plus PATH); `progress()` labels the memory samples. */
-export function startRelay(env: Readonly<Record<string, string>>, progress: () => number): RelayProcess {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
-  const child: ChildProcess = spawn(process.execPath, ['--require', join(__dirname, 'memory-probe.cjs'), MAIN], {
+/** How to start the relay. */
+export interface RelayLaunch {
+  readonly entry: RelayEntry;
+  /** Its whole environment (plus PATH): its settings. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Node.js options before the script (V8 flags to compare); none by default, as App Service runs run.js. */
+  readonly nodeArgs: readonly string[];
+}
+
+/** Starts the relay; `progress()` labels the memory samples. */
+export function startRelay({ entry, env, nodeArgs }: RelayLaunch, progress: () => number): RelayProcess {
+  const { script, build } = ENTRIES[entry];
+  if (!existsSync(script)) throw new Error(`${script} is missing: run ${build} first`);
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--require', join(__dirname, 'memory-probe.cjs'), script], {
     cwd: repoRoot,
     env: { PATH: process.env['PATH'], ...env },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
@@ -89,4 +109,34 @@ function statusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The relay's memory over a run, for the benchmark's JSON. */
+export interface MemorySummary {
+  readonly events: number;
+  /** VmHWM: the highest RSS, sampled or not. */
+  readonly peakRssMb: number;
+  readonly target: 150;
+  /**
+   * The run in ten slices: messages relayed by the end of each, its highest RSS and heap size, and its lowest heap
+   * use. The lowest heap use of a slice is about the live heap after a collection: flat means no leak.
+   */
+  readonly slices: readonly { readonly events: number; readonly rssMb: number; readonly heapTotalMb: number; readonly heapUsedMinMb: number }[];
+}
+
+/** Summarizes `relay`'s samples (see {@link MemorySummary}). */
+export function summarizeMemory(relay: RelayProcess, events: number): MemorySummary {
+  const { samples } = relay;
+  const size = Math.max(1, Math.ceil(samples.length / 10));
+  const slices = [];
+  for (let start = 0; start < samples.length; start += size) {
+    const slice = samples.slice(start, start + size);
+    slices.push({
+      events: slice.at(-1)?.events ?? 0,
+      rssMb: Math.max(...slice.map((s) => s.rssMb)),
+      heapTotalMb: Math.max(...slice.map((s) => s.heapTotalMb)),
+      heapUsedMinMb: Math.min(...slice.map((s) => s.heapUsedMb)),
+    });
+  }
+  return { events, peakRssMb: relay.peakRssMb(), target: 150, slices };
 }

@@ -7,7 +7,7 @@ import { startLocalStorage } from '../../dev/azurite/local-storage';
 import { startDevNode } from '../../dev/bigchaindb/dev-node';
 import { signCreates } from './chain-load';
 import { QueueWatch } from './queue-rates';
-import type { MemorySample } from './relay-process';
+import { summarizeMemory, type RelayEntry } from './relay-process';
 import { catchUp, live, preload, restart, type Bench } from './scenarios';
 
 // Relay benchmark: one run prints every figure as JSON. A chain of --preload transactions is caught up
@@ -23,56 +23,64 @@ const { values } = parseArgs({
     live: { type: 'string', default: '10000' },
     missed: { type: 'string', default: '10000' },
     concurrency: { type: 'string', default: '32' },
+    'relay-entry': { type: 'string', default: 'dist' },
+    'relay-node-args': { type: 'string', default: '' },
   },
 });
 const counts = { preload: Number(values.preload), live: Number(values.live), missed: Number(values.missed) };
 const concurrency = Number(values.concurrency);
+const relayNodeArgs = values['relay-node-args'].split(' ').filter((arg) => arg !== '');
+const relayEntry = parseEntry(values['relay-entry']);
 
-/** About ten samples spread over the run, plus the one with the highest RSS. */
-function timeline(samples: readonly MemorySample[]): MemorySample[] {
-  const step = Math.max(1, Math.floor(samples.length / 10));
-  const picked = samples.filter((_, i) => i % step === 0 || i === samples.length - 1);
-  const peak = samples.reduce<MemorySample | undefined>((best, s) => (best === undefined || s.rssMb > best.rssMb ? s : best), undefined);
-  return peak && !picked.includes(peak) ? [...picked, peak].sort((a, b) => a.seconds - b.seconds) : picked;
+function parseEntry(value: string): RelayEntry {
+  if (value === 'dist' || value === 'package') return value;
+  throw new Error('--relay-entry must be "dist" or "package"');
 }
 
 async function main(): Promise<void> {
   const loadAtStart = loadavg().map((value) => Number(value.toFixed(2)));
   const node = await startDevNode({ port: 0, wsPort: 0 });
-  const storage = await startLocalStorage();
+  // Nothing is deleted here, and Azurite's sweep would take a core from 100,000 messages on (local-storage.ts).
+  const storage = await startLocalStorage({ queueGarbageCollection: false });
   const service = QueueServiceClient.fromConnectionString(storage.connectionString);
-  const rawQueue = service.getQueueClient('raw-ceiling');
   const relayQueue = service.getQueueClient('relay-bench');
-  await rawQueue.create();
   await relayQueue.create();
   const watch = new QueueWatch(relayQueue);
   const bench: Bench = {
     apiUrl: node.apiUrl,
-    rawQueue,
+    queueService: service,
     watch,
     concurrency,
-    relayEnv: {
-      BIGCHAINDB_URL: node.url,
-      AzureWebJobsStorage: storage.connectionString,
-      LEDGER_EVENTS_QUEUE: 'relay-bench',
-      RELAY_SEND_CONCURRENCY: String(concurrency),
-      RELAY_IDLE_PROBE_MS: '1000',
+    relay: {
+      entry: relayEntry,
+      nodeArgs: relayNodeArgs,
+      env: {
+        BIGCHAINDB_URL: node.url,
+        AzureWebJobsStorage: storage.connectionString,
+        LEDGER_EVENTS_QUEUE: 'relay-bench',
+        RELAY_SEND_CONCURRENCY: String(concurrency),
+        RELAY_IDLE_PROBE_MS: '1000',
+      },
     },
   };
+  // Each phase's figure also goes to stderr as it is measured: a long run that fails late still says something.
+  const phase = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+    process.stderr.write(`${new Date().toISOString()} ${name}…\n`);
+    try {
+      const result = await run();
+      process.stderr.write(`${JSON.stringify({ [name]: (result as { figure?: unknown }).figure ?? result })}\n`);
+      return result;
+    } catch (error: unknown) {
+      throw new Error(`${name} failed`, { cause: error });
+    }
+  };
   try {
-    const preloaded = await preload(bench, counts.preload);
+    const preloaded = await phase('preload', () => preload(bench, counts.preload));
     const liveBodies = signCreates(500_000, counts.live);
-    const first = await catchUp(bench, counts.preload);
-    const liveFigure = await live(bench, first.relay, liveBodies);
-    const memory = {
-      events: counts.preload + counts.live,
-      peakRssMb: first.relay.peakRssMb(),
-      endRssMb: first.relay.samples.at(-1)?.rssMb,
-      peakHeapUsedMb: Math.max(...first.relay.samples.map((s) => s.heapUsedMb)),
-      target: 150,
-      timeline: timeline(first.relay.samples),
-    };
-    const restarted = await restart(bench, first.relay, counts.missed, first.figure.perSecond);
+    const first = await phase('catchUp', () => catchUp(bench, counts.preload));
+    const liveFigure = await phase('live', () => live(bench, first.relay, liveBodies));
+    const memory = summarizeMemory(first.relay, counts.preload + counts.live);
+    const restarted = await phase('restart', () => restart(bench, first.relay, counts.missed, first.figure.perSecond));
     console.log(
       JSON.stringify(
         {
@@ -80,13 +88,14 @@ async function main(): Promise<void> {
           date: new Date().toISOString(),
           machine: { cpus: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, loadavgAtStart: loadAtStart },
           concurrency,
+          relay: { entry: relayEntry, nodeArgs: relayNodeArgs },
           preload: preloaded,
           catchUp: first.figure,
           live: liveFigure,
           restart: restarted,
           memory,
           notes: [
-            'relay: compiled dist/relay-worker/main.js in its own process; RSS from /proc (VmHWM = peak), heap over IPC',
+            'relay: in its own process (entry dist: dist/relay-worker/main.js; package: the WebJob bundle via run.js); RSS from /proc (VmHWM = peak), heap over IPC',
             'load: os.loadavg() at the end of each measurement (includes this benchmark); otherProcessesCores = CPU used by everything else',
             'live rate is also bounded by how fast this process commits transactions to the dev node',
           ],
@@ -96,7 +105,6 @@ async function main(): Promise<void> {
       ),
     );
   } finally {
-    await watch.stop();
     await node.close();
     await storage.close();
   }

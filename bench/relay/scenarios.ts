@@ -1,22 +1,21 @@
-import type { QueueClient } from '@azure/storage-queue';
+import type { QueueServiceClient } from '@azure/storage-queue';
 
 import { commitAll, preloadChain } from './chain-load';
 import { measureLoad, type LoadReading } from './machine-load';
 import { rawSendRate, type QueueWatch } from './queue-rates';
-import { startRelay, type RelayProcess } from './relay-process';
+import { startRelay, type RelayLaunch, type RelayProcess } from './relay-process';
 
 // The relay's three rate figures, each next to Azurite's raw send rate measured just before it at the
-// same concurrency and message count, with the machine's load during each. Every phase starts with both
-// queues empty, so the relay and the raw sends meet a queue of the same size.
+// same concurrency and message count (on a new queue of the same Azurite), with the machine's load
+// during each. The relay's queue is never emptied: each phase counts what it added.
 
 /** What the phases share. */
 export interface Bench {
   readonly apiUrl: string;
-  readonly rawQueue: QueueClient;
+  readonly queueService: QueueServiceClient;
   readonly watch: QueueWatch;
   readonly concurrency: number;
-  /** The relay's environment: its settings. */
-  readonly relayEnv: Readonly<Record<string, string>>;
+  readonly relay: RelayLaunch;
 }
 
 /** A rate of the relay against the raw ceiling. */
@@ -33,9 +32,9 @@ export interface RateFigure {
 
 const ratio = (a: number, b: number): number => Number((a / b).toFixed(2));
 
-async function measureRaw(bench: Bench, count: number, children: () => number[]): Promise<{ rate: number; load: LoadReading }> {
+async function measureRaw(bench: Bench, phase: string, count: number, children: () => number[]): Promise<{ rate: number; load: LoadReading }> {
   const load = measureLoad(children);
-  const rate = await rawSendRate(bench.rawQueue, count, bench.concurrency);
+  const rate = await rawSendRate(bench.queueService, `raw-${phase}`, count, bench.concurrency);
   return { rate, load: load() };
 }
 
@@ -63,9 +62,8 @@ export async function preload(bench: Bench, count: number): Promise<{ events: nu
 
 /** Starts a relay with no checkpoint on the preloaded chain; times it from holding the lease until every transaction is on the queue. */
 export async function catchUp(bench: Bench, count: number): Promise<{ relay: RelayProcess; figure: RateFigure }> {
-  await bench.watch.clear();
-  const raw = await measureRaw(bench, count, () => []);
-  const relay = startRelay(bench.relayEnv, () => bench.watch.cleared + bench.watch.depth);
+  const raw = await measureRaw(bench, 'catch-up', count, () => []);
+  const relay = startRelay(bench.relay, () => bench.watch.depth);
   await relay.leader;
   const load = measureLoad(() => [relay.pid]);
   const seconds = await bench.watch.until(count);
@@ -74,12 +72,12 @@ export async function catchUp(bench: Bench, count: number): Promise<{ relay: Rel
 
 /** Commits `bodies` while the relay runs live; times it from the first post until all are on the queue. */
 export async function live(bench: Bench, relay: RelayProcess, bodies: readonly string[]): Promise<RateFigure> {
-  await bench.watch.clear();
-  const raw = await measureRaw(bench, bodies.length, () => [relay.pid]);
+  const raw = await measureRaw(bench, 'live', bodies.length, () => [relay.pid]);
+  const base = await bench.watch.read();
   const load = measureLoad(() => [relay.pid]);
   const started = performance.now();
   await commitAll(bench.apiUrl, bodies);
-  await bench.watch.until(bodies.length);
+  await bench.watch.until(base + bodies.length);
   return figure(bodies.length, (performance.now() - started) / 1000, raw, load());
 }
 
@@ -99,14 +97,14 @@ export async function restart(bench: Bench, relay: RelayProcess, missed: number,
   const code = await relay.stop();
   if (code !== 0) throw new Error(`the relay exited with ${String(code)} on SIGTERM`);
   await preloadChain(bench.apiUrl, 1_000_000, missed);
-  await bench.watch.clear();
-  const raw = await measureRaw(bench, missed, () => []);
+  const raw = await measureRaw(bench, 'restart', missed, () => []);
+  const base = await bench.watch.read();
   const spawned = performance.now();
-  const next = startRelay(bench.relayEnv, () => bench.watch.cleared + bench.watch.depth);
+  const next = startRelay(bench.relay, () => bench.watch.depth);
   await next.leader;
   const startSeconds = (performance.now() - spawned) / 1000;
   const load = measureLoad(() => [next.pid]);
-  const seconds = await bench.watch.until(missed);
+  const seconds = await bench.watch.until(base + missed);
   const result = figure(missed, seconds, raw, load());
   const relayPeakRssMb = next.peakRssMb();
   await next.stop();
