@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -37,6 +38,12 @@ export interface LocalStorageOptions {
   readonly tablePort?: number;
   /** Folder to persist data in; omitted, everything lives in memory and is gone on close. */
   readonly location?: string;
+  /**
+   * Whether the queue service sweeps the extents of deleted messages, once a minute (Azurite's default). Default
+   * true. Each sweep lists every extent in pages of 5,000, each page a full scan of its store, so past about 100,000
+   * messages it keeps a core busy: a benchmark that never deletes a message turns it off.
+   */
+  readonly queueGarbageCollection?: boolean;
 }
 
 /** A running local storage account. */
@@ -68,14 +75,19 @@ export async function startLocalStorage(options: LocalStorageOptions = {}): Prom
       new BlobConfiguration(host, options.blobPort ?? 0, 5, at('__azurite_db_blob__.json'), at('__azurite_db_blob_extent__.json'),
         persistence('__blobstorage__'), false, undefined, false, undefined, ...common),
     ),
-    new QueueServer(
-      new QueueConfiguration(host, options.queuePort ?? 0, 5, at('__azurite_db_queue__.json'), at('__azurite_db_queue_extent__.json'),
-        persistence('__queuestorage__'), false, undefined, false, undefined, ...common),
+    withoutGarbageCollection(
+      new QueueServer(
+        new QueueConfiguration(host, options.queuePort ?? 0, 5, at('__azurite_db_queue__.json'), at('__azurite_db_queue_extent__.json'),
+          persistence('__queuestorage__'), false, undefined, false, undefined, ...common),
+      ),
+      options.queueGarbageCollection === false,
     ),
     new TableServer(
       new TableConfiguration(host, options.tablePort ?? 0, 5, at('__azurite_db_table__.json'), false, false, undefined, undefined, ...common),
     ),
   ];
+  // Azurite writes its databases into `location` but does not create it (its own CLI does, before it starts).
+  if (location !== undefined) await mkdir(location, { recursive: true });
   const started: AzuriteServer[] = [];
   try {
     for (const server of servers) {
@@ -99,4 +111,10 @@ export async function startLocalStorage(options: LocalStorageOptions = {}): Prom
       if (inMemory) await Promise.all(servers.map((server) => server.clean()));
     },
   };
+}
+
+/** The server, with its garbage collector dropped when `drop` (QueueServer starts and closes `gcManager` only when set). */
+function withoutGarbageCollection(server: AzuriteServer, drop: boolean): AzuriteServer {
+  if (drop) (server as AzuriteServer & { gcManager?: unknown }).gcManager = undefined;
+  return server;
 }
