@@ -3,6 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { stop as stopEsbuild } from 'esbuild';
+
 import { QueueServiceClient } from '@azure/storage-queue';
 
 import { startLocalStorage, type LocalStorage } from '../../../dev/azurite/local-storage';
@@ -45,6 +47,8 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
+  // esbuild keeps its service process after a build; under jest it holds the run open until stopped.
+  await stopEsbuild();
   await Promise.all([node?.close(), storage?.close()]);
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
