@@ -36,7 +36,9 @@ export type InsurerPremiumServices = Pick<
  * 2. The premium-changes message is sent while the stored row says `notified: false`, and only then is the row
  *    marked. A stop between insert and send leaves `false`, so the redelivery sends it; a stop between send and
  *    mark sends it again. Marking first would lose the message on a stop in between; this order duplicates it
- *    instead. So premium-changes is at least once, and its consumers dedupe by `transactionId`.
+ *    instead. So premium-changes is at least once, and its consumers dedupe by `transactionId`. Two deliveries
+ *    of one event at the same moment would both find `false`: the one that did not insert the row waits for a
+ *    retry if it is a first delivery (`deferToConcurrentDelivery`), so that only a stop duplicates the message.
  * 3. The policy is written only when this transfer is newer than the stored one (by height, ETag-guarded), so
  *    replays and any order of events converge on the latest transfer's policy.
  *
@@ -156,7 +158,10 @@ async function priceLease(invocation: Invocation, car: CarAsset, lease: Lease): 
   });
   if (inserted) trackPremiumChanged(services, record);
   else context.log(`premium of lease ${event.transaction_id} was stored before (duplicate delivery): keeping it`);
-  if (!record.notified) await announce(invocation, record);
+  if (!record.notified) {
+    if (!inserted && isFirstDelivery(context)) deferToConcurrentDelivery(invocation);
+    await announce(invocation, record);
+  }
   // The policy follows the stored premium, not this computation: on a redelivery they may differ.
   await applyPolicy(invocation, {
     assetId: record.assetId,
@@ -181,6 +186,25 @@ async function parkPolicy(invocation: Invocation, transfer: Return): Promise<voi
     status: 'parked',
     formerDriverPublicKey: transfer.formerLessee,
   });
+}
+
+/** Whether the host delivers this message for the first time (false when unknown: called outside a host). */
+function isFirstDelivery(context: InvocationContext): boolean {
+  // A number in the Node worker; Number() also reads a 64-bit value passed as text.
+  return Number(context.triggerMetadata?.['dequeueCount']) === 1;
+}
+
+// A first delivery that finds the premium stored but not yet announced is most likely a duplicate of the event
+// that another invocation is pricing at this moment (the relay re-sends the blocks above its checkpoint after a
+// reconnect, and the host may take the original and the copy in one batch): announcing as well would send the
+// premium twice. It fails instead; its retry, a visibility timeout later, finds the row marked and keeps it, or
+// announces if the other invocation stopped before marking it. A redelivery of the message that stored the row
+// announces at once; a redriven or replayed message whose premium was stored but never announced does so on its
+// first retry.
+function deferToConcurrentDelivery({ event, context }: Invocation): never {
+  const message = `premium of lease ${event.transaction_id} is stored but not yet announced, likely by another delivery of the same event right now`;
+  context.warn(`${message}; failing to retry`);
+  throw new UpstreamError({ status: 503, service: 'storage', message: `storage: ${message}` });
 }
 
 async function announce({ services, stores, context }: Invocation, record: PremiumRecord): Promise<void> {

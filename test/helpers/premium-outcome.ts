@@ -16,8 +16,6 @@ export interface PremiumChangesConsumer {
   readonly firstSeenAt: ReadonlyMap<string, number>;
   /** Messages received so far. */
   readonly total: number;
-  /** Called after each received batch. */
-  onReceived?: () => void;
   /** Receive now rather than after the idle pause (a premium was just announced). */
   wake(): void;
   /** Receives (alongside the running loop) until a receive comes back empty: every message sent before is counted. */
@@ -49,7 +47,6 @@ export function consumePremiumChanges(queue: QueueClient): PremiumChangesConsume
       if (!firstSeenAt.has(transactionId)) firstSeenAt.set(transactionId, at);
     }
     total += items.length;
-    if (items.length > 0) consumer.onReceived?.();
     await Promise.all(items.map(({ messageId, popReceipt }) => queue.deleteMessage(messageId, popReceipt)));
     return items.length;
   };
