@@ -6,7 +6,7 @@ import { loadApp } from './app-loader';
 import { setSystemLog, type RegisteredFunction } from './core-api';
 import { readHostJson, readLocalSettings, type HostJson } from './host-config';
 import type { HostLog } from './host-log';
-import { startHttpTriggerServer, type FunctionKeys, type HttpFunctionRoute } from './http-trigger-server';
+import { startHttpTriggerServer, type FunctionKeys, type HttpFunctionRoute, type HttpTriggerServer } from './http-trigger-server';
 import { invokeFunction, type AppHookData } from './invoker';
 import { SUPPORTED_OUTPUT_TYPES, UnsupportedBindingError, writeOutputs, type OutputBindingContext } from './output-bindings';
 import { poisonQueueFor, startQueueListener, type QueueListener } from './queue-listener';
@@ -88,7 +88,14 @@ async function startApp(appRoot: string, options: HostOptions, log: HostLog, res
   const settings = currentSettings();
   const functions = enabledFunctions(app, settings).map((fn) => ({ fn, trigger: triggerOf(fn) }));
   functions.forEach(({ fn }) => checkOutputs(fn));
+  const timers: TimerTrigger[] = [];
   const listeners = new Map<string, QueueListener[]>();
+  let server: HttpTriggerServer | undefined;
+  const stop = async (graceMs: number): Promise<void> => {
+    await Promise.all([...timers.map((timer) => timer.stop()), ...[...listeners.values()].flat().map((listener) => listener.stop(graceMs))]);
+    await server?.close();
+    for (const hook of app.registrations.hooks.appTerminate) await hook({ hookData: appHookData, appHookData });
+  };
   const outputs: OutputBindingContext = {
     settings,
     messageEncoding: hostJson.queues.messageEncoding,
@@ -100,38 +107,43 @@ async function startApp(appRoot: string, options: HostOptions, log: HostLog, res
     return response;
   };
 
-  const timers: TimerTrigger[] = [];
-  const routes: HttpFunctionRoute[] = [];
-  for (const { fn, trigger } of functions) {
-    const name = fn.metadata.name;
-    if (trigger.type === 'httpTrigger') routes.push(httpRoute(fn, trigger, run));
-    if (trigger.type === 'timerTrigger') {
-      timers.push(
-        startTimerTrigger({
-          functionName: name,
-          schedule: parseTimerSchedule(name, String(trigger.binding['schedule'])),
-          runOnStartup: trigger.binding['runOnStartup'] === true,
-          invoke: async (timer) => void (await run(fn, trigger, { json: JSON.stringify(timer) }, {}, 'Timer fired')),
-        }),
-      );
+  const routes = functions.filter(({ trigger }) => trigger.type === 'httpTrigger').map(({ fn, trigger }) => httpRoute(fn, trigger, run));
+  try {
+    // The port first: when it is taken, the host fails before any trigger has fired or polled.
+    server = await startHttpTriggerServer({
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 7071,
+      routePrefix: hostJson.routePrefix,
+      routes,
+      keys: options.keys ?? keysFromSettings(settings),
+      maxRequestBodyBytes: 100 * 1024 * 1024,
+      log,
+    });
+    for (const { fn, trigger } of functions) {
+      const name = fn.metadata.name;
+      if (trigger.type === 'timerTrigger') {
+        timers.push(
+          startTimerTrigger({
+            functionName: name,
+            schedule: parseTimerSchedule(name, String(trigger.binding['schedule'])),
+            runOnStartup: trigger.binding['runOnStartup'] === true,
+            invoke: async (timer) => void (await run(fn, trigger, { json: JSON.stringify(timer) }, {}, 'Timer fired')),
+          }),
+        );
+      }
+      if (trigger.type === 'queueTrigger') {
+        const queueName = String(trigger.binding['queueName']);
+        const listener = queueListener(queueName, trigger, hostJson, settings, log, (message) =>
+          run(fn, trigger, { string: message.text }, message.metadata, `New queue message detected on '${queueName}'.`).then(() => undefined),
+        );
+        listeners.set(queueName, [...(listeners.get(queueName) ?? []), listener]);
+      }
     }
-    if (trigger.type === 'queueTrigger') {
-      const queueName = String(trigger.binding['queueName']);
-      const listener = queueListener(queueName, trigger, hostJson, settings, log, (message) =>
-        run(fn, trigger, { string: message.text }, message.metadata, `New queue message detected on '${queueName}'.`).then(() => undefined),
-      );
-      listeners.set(queueName, [...(listeners.get(queueName) ?? []), listener]);
-    }
+  } catch (error) {
+    // What started stops again and the app's terminate hooks run, so a failed start leaves nothing behind.
+    await stop(0);
+    throw error;
   }
-  const server = await startHttpTriggerServer({
-    host: options.host ?? '127.0.0.1',
-    port: options.port ?? 7071,
-    routePrefix: hostJson.routePrefix,
-    routes,
-    keys: options.keys ?? keysFromSettings(settings),
-    maxRequestBodyBytes: 100 * 1024 * 1024,
-    log,
-  });
   const hosted = summarize(functions, routes, server.url, hostJson);
   log({ level: 'info', msg: `Host started: ${hosted.length} function(s)`, url: server.url, functions: hosted });
 
@@ -139,10 +151,7 @@ async function startApp(appRoot: string, options: HostOptions, log: HostLog, res
     url: server.url,
     functions: hosted,
     async close() {
-      const graceMs = options.shutdownGraceMs ?? 30_000;
-      await Promise.all([...timers.map((timer) => timer.stop()), ...[...listeners.values()].flat().map((listener) => listener.stop(graceMs))]);
-      await server.close();
-      for (const hook of app.registrations.hooks.appTerminate) await hook({ hookData: appHookData, appHookData });
+      await stop(options.shutdownGraceMs ?? 30_000);
       restoreEnvironment();
       log({ level: 'info', msg: 'Host stopped' });
     },
