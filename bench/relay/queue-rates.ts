@@ -5,12 +5,13 @@ import type { QueueClient, QueueServiceClient } from '@azure/storage-queue';
 import { encodeLedgerEvent } from '../../shared/ledger-event';
 
 // Azurite's raw send ceiling, and the queue depth the relay's progress is read from (the relay is
-// another process, so its progress is polled). Queues are never cleared or deleted here: Azurite's
-// in-memory store then deletes each message's extent with a full re-sort of its extent index, which
-// takes hours for 100,000 messages. All queues share one message collection, so a fresh queue per
-// raw measurement meets a store of the same size as the relay's queue does.
+// another process, so its progress is polled). Azurite keeps the messages of every queue in one store
+// and sends get slower as it grows (about a third slower at 200,000 messages), so the raw queue is
+// emptied after each measurement: the relay's sends that follow meet a store of the same size. This
+// needs Azurite's sweep off (run.ts): it would delete the cleared messages' extents with a full scan
+// of the store each, taking hours.
 
-/** Messages per second of `count` sends of a ledger-event-sized message with `concurrency` in flight, on a new queue `name`. */
+/** Messages per second of `count` sends of a ledger-event-sized message with `concurrency` in flight, on a new queue `name`, emptied after. */
 export async function rawSendRate(service: QueueServiceClient, name: string, count: number, concurrency: number): Promise<number> {
   const queue = service.getQueueClient(name);
   await queue.create();
@@ -22,14 +23,16 @@ export async function rawSendRate(service: QueueServiceClient, name: string, cou
       while (next++ < count) await queue.sendMessage(text);
     }),
   );
-  return count / ((performance.now() - started) / 1000);
+  const rate = count / ((performance.now() - started) / 1000);
+  await queue.clearMessages();
+  return rate;
 }
 
 /**
  * The relay queue's depth, read while waiting for a target. Azurite counts a queue's messages by scanning
- * every message of every queue, so reads are spaced by how far the target still is (about a quarter of
- * the expected remaining time, 50 ms to 2 s): the count would otherwise cost this process as much CPU as
- * the sends themselves. `depth` is the latest reading.
+ * every message of every queue (tens of milliseconds at 200,000), so reads are spaced by how far the target
+ * still is (about a quarter of the expected remaining time, 250 ms to 2 s): the count would otherwise take
+ * this process's CPU from the sends being measured. `depth` is the latest reading.
  */
 export class QueueWatch {
   depth = 0;
@@ -46,11 +49,11 @@ export class QueueWatch {
     return this.depth;
   }
 
-  /** Seconds until the queue holds at least `depth` messages (to within the last read's spacing, at most 50 ms near the end). */
+  /** Seconds until the queue holds at least `depth` messages (to within the last read's spacing: 250 ms near the end). */
   async until(depth: number): Promise<number> {
     const started = performance.now();
     while ((await this.read()) < depth) {
-      await delay(Math.min(2_000, Math.max(50, ((depth - this.depth) / this.expectedPerSecond) * 250)));
+      await delay(Math.min(2_000, Math.max(250, ((depth - this.depth) / this.expectedPerSecond) * 250)));
     }
     return (performance.now() - started) / 1000;
   }

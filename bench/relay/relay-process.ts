@@ -3,6 +3,8 @@ import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { RelayLog } from './relay-log';
+
 // The relay under test: the compiled worker (dist/, as the WebJob runs it; tsx would add its own
 // memory) in its own process, so that its memory is its own. RSS is read from /proc from outside;
 // the V8 heap comes from memory-probe.cjs over IPC.
@@ -32,11 +34,19 @@ export interface MemorySample {
   readonly externalMb: number;
 }
 
+/**
+ * The Node options the relay runs with in Azure (`NODE_OPTIONS` in infra/app/relay.bicep; a unit test keeps the two
+ * equal), the benchmark's default. Without a heap limit V8 lets the heap grow to about 125 MB around a live heap of
+ * 25 to 35 MB; with any limit (64 to 192 MB measured) it keeps it near 65 MB, and the process under 150 MB.
+ */
+export const DEPLOYED_NODE_OPTIONS = '--max-old-space-size=192';
+
 /** A running relay process. */
 export interface RelayProcess {
   readonly pid: number;
-  /** Resolves once the relay holds the leader lease (it then starts relaying at once). */
-  readonly leader: Promise<void>;
+  /** Resolves, with the time (performance.now()), once the relay holds the leader lease (it then starts relaying at once). */
+  readonly leader: Promise<number>;
+  readonly log: RelayLog;
   /** Memory readings, one a second. */
   readonly samples: readonly MemorySample[];
   /** Peak RSS of the process so far (VmHWM), in MB. */
@@ -64,15 +74,10 @@ export function startRelay({ entry, env, nodeArgs }: RelayLaunch, progress: () =
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   const pid = child.pid as number;
-  let output = '';
-  const leader = new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      // Only the start is kept; a long run logs little else, but nothing after the lease is needed.
-      if (output.length < 100_000) output += chunk.toString();
-      if (output.includes('leader lease acquired')) resolve();
-    });
-    child.once('exit', () => reject(new Error(`the relay exited before becoming leader:\n${output}`)));
-  });
+  const log = new RelayLog();
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => log.write(chunk));
+  child.once('exit', () => log.end());
+  const leader = log.when('leader lease acquired');
   leader.catch(() => undefined);
 
   let heap = { heapUsed: 0, heapTotal: 0, external: 0 };
@@ -81,7 +86,8 @@ export function startRelay({ entry, env, nodeArgs }: RelayLaunch, progress: () =
   const started = performance.now();
   const timer = setInterval(() => {
     const rssMb = statusMb(pid, 'VmRSS');
-    if (rssMb === undefined) return;
+    // Not before the process is up and its first heap report has come.
+    if (rssMb === undefined || heap.heapTotal === 0) return;
     const mb = (bytes: number): number => Math.round(bytes / MB);
     const seconds = Math.round((performance.now() - started) / 1000);
     samples.push({ seconds, events: progress(), rssMb, heapUsedMb: mb(heap.heapUsed), heapTotalMb: mb(heap.heapTotal), externalMb: mb(heap.external) });
@@ -90,6 +96,7 @@ export function startRelay({ entry, env, nodeArgs }: RelayLaunch, progress: () =
   return {
     pid,
     leader,
+    log,
     samples,
     peakRssMb: () => statusMb(pid, 'VmHWM') ?? 0,
     async stop() {
@@ -109,34 +116,4 @@ function statusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The relay's memory over a run, for the benchmark's JSON. */
-export interface MemorySummary {
-  readonly events: number;
-  /** VmHWM: the highest RSS, sampled or not. */
-  readonly peakRssMb: number;
-  readonly target: 150;
-  /**
-   * The run in ten slices: messages relayed by the end of each, its highest RSS and heap size, and its lowest heap
-   * use. The lowest heap use of a slice is about the live heap after a collection: flat means no leak.
-   */
-  readonly slices: readonly { readonly events: number; readonly rssMb: number; readonly heapTotalMb: number; readonly heapUsedMinMb: number }[];
-}
-
-/** Summarizes `relay`'s samples (see {@link MemorySummary}). */
-export function summarizeMemory(relay: RelayProcess, events: number): MemorySummary {
-  const { samples } = relay;
-  const size = Math.max(1, Math.ceil(samples.length / 10));
-  const slices = [];
-  for (let start = 0; start < samples.length; start += size) {
-    const slice = samples.slice(start, start + size);
-    slices.push({
-      events: slice.at(-1)?.events ?? 0,
-      rssMb: Math.max(...slice.map((s) => s.rssMb)),
-      heapTotalMb: Math.max(...slice.map((s) => s.heapTotalMb)),
-      heapUsedMinMb: Math.min(...slice.map((s) => s.heapUsedMb)),
-    });
-  }
-  return { events, peakRssMb: relay.peakRssMb(), target: 150, slices };
 }

@@ -7,7 +7,8 @@ import { startLocalStorage } from '../../dev/azurite/local-storage';
 import { startDevNode } from '../../dev/bigchaindb/dev-node';
 import { signCreates } from './chain-load';
 import { QueueWatch } from './queue-rates';
-import { summarizeMemory, type RelayEntry } from './relay-process';
+import { summarizeMemory } from './memory-summary';
+import { DEPLOYED_NODE_OPTIONS, type RelayEntry } from './relay-process';
 import { catchUp, live, preload, restart, type Bench } from './scenarios';
 
 // Relay benchmark: one run prints every figure as JSON. A chain of --preload transactions is caught up
@@ -24,7 +25,7 @@ const { values } = parseArgs({
     missed: { type: 'string', default: '10000' },
     concurrency: { type: 'string', default: '32' },
     'relay-entry': { type: 'string', default: 'dist' },
-    'relay-node-args': { type: 'string', default: '' },
+    'relay-node-args': { type: 'string', default: DEPLOYED_NODE_OPTIONS },
   },
 });
 const counts = { preload: Number(values.preload), live: Number(values.live), missed: Number(values.missed) };
@@ -40,7 +41,7 @@ function parseEntry(value: string): RelayEntry {
 async function main(): Promise<void> {
   const loadAtStart = loadavg().map((value) => Number(value.toFixed(2)));
   const node = await startDevNode({ port: 0, wsPort: 0 });
-  // Nothing is deleted here, and Azurite's sweep would take a core from 100,000 messages on (local-storage.ts).
+  // Azurite's sweep would take a core from 100,000 messages on, and hours after a clear (local-storage.ts, queue-rates.ts).
   const storage = await startLocalStorage({ queueGarbageCollection: false });
   const service = QueueServiceClient.fromConnectionString(storage.connectionString);
   const relayQueue = service.getQueueClient('relay-bench');
@@ -80,7 +81,8 @@ async function main(): Promise<void> {
     const first = await phase('catchUp', () => catchUp(bench, counts.preload));
     const liveFigure = await phase('live', () => live(bench, first.relay, liveBodies));
     const memory = summarizeMemory(first.relay, counts.preload + counts.live);
-    const restarted = await phase('restart', () => restart(bench, first.relay, counts.missed, first.figure.perSecond));
+    const restarted = await phase('restart', () => restart(bench, first.relay, counts.missed, first.figure));
+    const firstRelayLog = first.relay.log.summary;
     console.log(
       JSON.stringify(
         {
@@ -94,6 +96,7 @@ async function main(): Promise<void> {
           live: liveFigure,
           restart: restarted,
           memory,
+          relayLog: firstRelayLog,
           notes: [
             'relay: in its own process (entry dist: dist/relay-worker/main.js; package: the WebJob bundle via run.js); RSS from /proc (VmHWM = peak), heap over IPC',
             'load: os.loadavg() at the end of each measurement (includes this benchmark); otherProcessesCores = CPU used by everything else',

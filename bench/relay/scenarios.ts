@@ -3,11 +3,12 @@ import type { QueueServiceClient } from '@azure/storage-queue';
 import { commitAll, preloadChain } from './chain-load';
 import { measureLoad, type LoadReading } from './machine-load';
 import { rawSendRate, type QueueWatch } from './queue-rates';
+import type { RelayLogSummary } from './relay-log';
 import { startRelay, type RelayLaunch, type RelayProcess } from './relay-process';
 
 // The relay's three rate figures, each next to Azurite's raw send rate measured just before it at the
-// same concurrency and message count (on a new queue of the same Azurite), with the machine's load
-// during each. The relay's queue is never emptied: each phase counts what it added.
+// same concurrency and message count (on a queue of the same Azurite, emptied after), with the machine's
+// load during each. The relay's queue is never emptied: each phase counts what it added.
 
 /** What the phases share. */
 export interface Bench {
@@ -60,40 +61,73 @@ export async function preload(bench: Bench, count: number): Promise<{ events: nu
   return { events: count, seconds: Number(((performance.now() - started) / 1000).toFixed(1)), load: load() };
 }
 
-/** Starts a relay with no checkpoint on the preloaded chain; times it from holding the lease until every transaction is on the queue. */
+/** Starts a relay with no checkpoint on the preloaded chain; times it from holding the lease until every transaction is sent. */
 export async function catchUp(bench: Bench, count: number): Promise<{ relay: RelayProcess; figure: RateFigure }> {
   const raw = await measureRaw(bench, 'catch-up', count, () => []);
   const relay = startRelay(bench.relay, () => bench.watch.depth);
-  await relay.leader;
   const load = measureLoad(() => [relay.pid]);
-  const seconds = await bench.watch.until(count);
+  const seconds = await catchUpSeconds(bench, relay, count);
   return { relay, figure: figure(count, seconds, raw, load()) };
 }
 
+/**
+ * Seconds from the relay taking the lease to its "backfill done", which it logs once every send of the catch-up
+ * succeeded; resolves only once the queue holds `depth` messages too.
+ */
+async function catchUpSeconds(bench: Bench, relay: RelayProcess, depth: number): Promise<number> {
+  const leaderAt = await relay.leader;
+  const [doneAt] = await Promise.all([relay.log.when('backfill done'), bench.watch.until(depth)]);
+  return (doneAt - leaderAt) / 1000;
+}
+
+/** The live rate, with the rate the transactions were committed at: the relay cannot go faster than that. */
+export interface LiveFigure extends RateFigure {
+  readonly committedPerSecond: number;
+  /** From the last commit until the last message was on the queue: how far behind the relay was. */
+  readonly tailSeconds: number;
+  /**
+   * The rate against the lower of the commit rate and the raw send rate, the most the relay could reach here. The
+   * commits come from this process, which also runs Azurite and the dev node, so they may be the slower of the two.
+   */
+  readonly ratioToCeiling: number;
+}
+
 /** Commits `bodies` while the relay runs live; times it from the first post until all are on the queue. */
-export async function live(bench: Bench, relay: RelayProcess, bodies: readonly string[]): Promise<RateFigure> {
+export async function live(bench: Bench, relay: RelayProcess, bodies: readonly string[]): Promise<LiveFigure> {
   const raw = await measureRaw(bench, 'live', bodies.length, () => [relay.pid]);
   const base = await bench.watch.read();
   const load = measureLoad(() => [relay.pid]);
   const started = performance.now();
   await commitAll(bench.apiUrl, bodies);
-  await bench.watch.until(base + bodies.length);
-  return figure(bodies.length, (performance.now() - started) / 1000, raw, load());
+  const committedSeconds = (performance.now() - started) / 1000;
+  const tailSeconds = await bench.watch.until(base + bodies.length);
+  const result = figure(bodies.length, committedSeconds + tailSeconds, raw, load());
+  const committedPerSecond = bodies.length / committedSeconds;
+  return {
+    ...result,
+    committedPerSecond: Math.round(committedPerSecond),
+    tailSeconds: Number(tailSeconds.toFixed(2)),
+    ratioToCeiling: ratio(result.perSecond, Math.min(committedPerSecond, raw.rate)),
+  };
 }
 
 /** The catch-up after a restart, with how long the process took to start and take the lease. */
 export interface RestartFigure extends RateFigure {
   readonly startSeconds: number;
-  /** This catch-up's rate divided by the first catch-up's. */
-  readonly ratioToCatchUp: number;
+  /**
+   * Against the first catch-up: `rate`, this rate divided by its rate; `againstRaw`, this ratio to the raw rate
+   * divided by its ratio, which discounts how fast Azurite was at each time.
+   */
+  readonly ratioToCatchUp: { readonly rate: number; readonly againstRaw: number };
   readonly relayPeakRssMb: number;
+  readonly relayLog: RelayLogSummary;
 }
 
 /**
  * Stops `relay` (SIGTERM: it writes its checkpoint), commits `missed` transactions, then starts a new relay
- * and times it from holding the lease until all of them are on the queue.
+ * and times it from holding the lease until all of them are sent.
  */
-export async function restart(bench: Bench, relay: RelayProcess, missed: number, catchUpRate: number): Promise<RestartFigure> {
+export async function restart(bench: Bench, relay: RelayProcess, missed: number, catchUp: RateFigure): Promise<RestartFigure> {
   const code = await relay.stop();
   if (code !== 0) throw new Error(`the relay exited with ${String(code)} on SIGTERM`);
   await preloadChain(bench.apiUrl, 1_000_000, missed);
@@ -101,12 +135,17 @@ export async function restart(bench: Bench, relay: RelayProcess, missed: number,
   const base = await bench.watch.read();
   const spawned = performance.now();
   const next = startRelay(bench.relay, () => bench.watch.depth);
-  await next.leader;
-  const startSeconds = (performance.now() - spawned) / 1000;
   const load = measureLoad(() => [next.pid]);
-  const seconds = await bench.watch.until(base + missed);
+  const seconds = await catchUpSeconds(bench, next, base + missed);
+  const startSeconds = ((await next.leader) - spawned) / 1000;
   const result = figure(missed, seconds, raw, load());
   const relayPeakRssMb = next.peakRssMb();
   await next.stop();
-  return { ...result, startSeconds: Number(startSeconds.toFixed(2)), ratioToCatchUp: ratio(result.perSecond, catchUpRate), relayPeakRssMb };
+  return {
+    ...result,
+    startSeconds: Number(startSeconds.toFixed(2)),
+    ratioToCatchUp: { rate: ratio(result.perSecond, catchUp.perSecond), againstRaw: ratio(result.ratio, catchUp.ratio) },
+    relayPeakRssMb,
+    relayLog: next.log.summary,
+  };
 }

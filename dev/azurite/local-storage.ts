@@ -40,8 +40,9 @@ export interface LocalStorageOptions {
   readonly location?: string;
   /**
    * Whether the queue service sweeps the extents of deleted messages, once a minute (Azurite's default). Default
-   * true. Each sweep lists every extent in pages of 5,000, each page a full scan of its store, so past about 100,000
-   * messages it keeps a core busy: a benchmark that never deletes a message turns it off.
+   * true. Each sweep lists every extent in pages of 5,000, each page a full scan of its store, and deletes each
+   * unused one with a full re-sort of it: past about 100,000 messages it keeps a core busy, and after a queue that
+   * big is cleared it runs for hours. A benchmark turns it off (the extents of deleted messages then stay in memory).
    */
   readonly queueGarbageCollection?: boolean;
 }

@@ -104,6 +104,10 @@ var appSettings = {
   RELAY_CHECKPOINT_CONTAINER: checkpointContainerName
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // A heap limit makes V8 collect sooner: the relay's live heap is 25 to 35 MB, and with no limit V8 lets the heap
+  // grow to about 125 MB (190 MB resident); with this one it stays near 65 MB (about 130 MB resident, bench/relay).
+  // 192 MB leaves room for a very large block read whole during a catch-up.
+  NODE_OPTIONS: '--max-old-space-size=192'
   // The package is a bundle: a zip deploy installs and builds nothing.
   SCM_DO_BUILD_DURING_DEPLOYMENT: 'false'
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 
 import { ManagedIdentityCredential } from '@azure/identity';
 
+import { DEPLOYED_NODE_OPTIONS } from '../../../bench/relay/relay-process';
 import { functionsSettingNames, parseFunctionsSettings, parseRelaySettings, relaySettingNames, type SettingNames } from '../../../shared/settings';
 import { resolveStorageConnection, type StorageService } from '../../../shared/storage-connection';
 import { objectVariable } from '../../helpers/bicep-source';
@@ -38,8 +39,8 @@ const DOCUMENTED_OPTIONAL: Readonly<Record<'functions' | 'relay', Readonly<Recor
 const PLATFORM_SETTINGS: Readonly<Record<'functions' | 'relay', readonly RegExp[]>> = {
   // The Functions host: its storage, host.json overrides, Application Insights.
   functions: [/^AzureWebJobsStorage__/, /^AzureFunctionsJobHost__/, /^APPLICATIONINSIGHTS_/],
-  // App Service and its WebJobs (Kudu): build switches, site settings, WebJobs settings, Application Insights.
-  relay: [/^SCM_/, /^WEBSITE_/, /^WEBJOBS_/, /^APPLICATIONINSIGHTS_/],
+  // App Service and its WebJobs (Kudu): build switches, site settings, WebJobs settings, Application Insights; Node.
+  relay: [/^SCM_/, /^WEBSITE_/, /^WEBJOBS_/, /^APPLICATIONINSIGHTS_/, /^NODE_OPTIONS$/],
 };
 
 /** Settings a Flex Consumption app must not have: the plan takes them from functionAppConfig or does not support them (azure-functions.md §4). */
@@ -149,6 +150,13 @@ describe.each(SERVICES)('the $name app settings in infra/$file', (service) => {
 
   it('send telemetry with an Entra ID token of that identity (Application Insights has local authentication off)', () => {
     expect(settings.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')).toBe("'ClientId=${identityClientId};Authorization=AAD'");
+  });
+});
+
+describe('the relay app settings', () => {
+  it('bound the heap with the Node options the relay benchmark measures its memory under', () => {
+    expect(bicepSettings('app/relay.bicep').get('NODE_OPTIONS')).toBe(DEPLOYED_NODE_OPTIONS);
+    expect(DEPLOYED_NODE_OPTIONS).toMatch(/^--max-old-space-size=\d+$/);
   });
 });
 
