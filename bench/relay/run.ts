@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { QueueServiceClient } from '@azure/storage-queue';
 
 import { startLocalStorage } from '../../dev/azurite/local-storage';
-import { startDevNode } from '../../dev/bigchaindb/dev-node';
+import { spawnDevNode } from '../../dev/stack/dev-node-process';
 import { signCreates } from './chain-load';
 import { QueueWatch } from './queue-rates';
 import { summarizeMemory } from './memory-summary';
@@ -16,7 +16,8 @@ import { catchUp, live, preload, restart, type Bench } from './scenarios';
 // process), --live transactions are relayed as they commit, then the relay is stopped, --missed
 // transactions are committed, and a new relay catches up. Each rate is set against Azurite's raw send
 // rate at the same concurrency, measured just before it. The relay is the compiled worker in its own
-// process (scenarios.ts, relay-process.ts); Azurite and the dev node (in memory) run in this one.
+// process (scenarios.ts, relay-process.ts), the dev node (in memory) in another, so that the live phase's commits
+// are not slowed by Azurite, which runs in this one.
 
 const { values } = parseArgs({
   options: {
@@ -40,7 +41,7 @@ function parseEntry(value: string): RelayEntry {
 
 async function main(): Promise<void> {
   const loadAtStart = loadavg().map((value) => Number(value.toFixed(2)));
-  const node = await startDevNode({ port: 0, wsPort: 0 });
+  const node = await spawnDevNode();
   // Azurite's sweep would take a core from 100,000 messages on, and hours after a clear (local-storage.ts, queue-rates.ts).
   const storage = await startLocalStorage({ queueGarbageCollection: false });
   const service = QueueServiceClient.fromConnectionString(storage.connectionString);
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
   const watch = new QueueWatch(relayQueue);
   const bench: Bench = {
     apiUrl: node.apiUrl,
+    nodePid: node.child.pid as number,
     queueService: service,
     watch,
     concurrency,
@@ -108,7 +110,7 @@ async function main(): Promise<void> {
       ),
     );
   } finally {
-    await node.close();
+    await node.stop('SIGTERM');
     await storage.close();
   }
 }

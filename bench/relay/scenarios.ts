@@ -17,6 +17,8 @@ export interface Bench {
   readonly watch: QueueWatch;
   readonly concurrency: number;
   readonly relay: RelayLaunch;
+  /** The dev node's process, whose CPU counts as the benchmark's own. */
+  readonly nodePid: number;
 }
 
 /** A rate of the relay against the raw ceiling. */
@@ -34,7 +36,7 @@ export interface RateFigure {
 const ratio = (a: number, b: number): number => Number((a / b).toFixed(2));
 
 async function measureRaw(bench: Bench, phase: string, count: number, children: () => number[]): Promise<{ rate: number; load: LoadReading }> {
-  const load = measureLoad(children);
+  const load = measureLoad(() => [bench.nodePid, ...children()]);
   const rate = await rawSendRate(bench.queueService, `raw-${phase}`, count, bench.concurrency);
   return { rate, load: load() };
 }
@@ -55,7 +57,7 @@ function figure(events: number, seconds: number, raw: { rate: number; load: Load
 
 /** Preloads a chain of `count` transactions (not timed against anything; reported for scale). */
 export async function preload(bench: Bench, count: number): Promise<{ events: number; seconds: number; load: LoadReading }> {
-  const load = measureLoad(() => []);
+  const load = measureLoad(() => [bench.nodePid]);
   const started = performance.now();
   await preloadChain(bench.apiUrl, 0, count);
   return { events: count, seconds: Number(((performance.now() - started) / 1000).toFixed(1)), load: load() };
@@ -65,7 +67,7 @@ export async function preload(bench: Bench, count: number): Promise<{ events: nu
 export async function catchUp(bench: Bench, count: number): Promise<{ relay: RelayProcess; figure: RateFigure }> {
   const raw = await measureRaw(bench, 'catch-up', count, () => []);
   const relay = startRelay(bench.relay, () => bench.watch.depth);
-  const load = measureLoad(() => [relay.pid]);
+  const load = measureLoad(() => [bench.nodePid, relay.pid]);
   const seconds = await catchUpSeconds(bench, relay, count);
   return { relay, figure: figure(count, seconds, raw, load()) };
 }
@@ -96,7 +98,7 @@ export interface LiveFigure extends RateFigure {
 export async function live(bench: Bench, relay: RelayProcess, bodies: readonly string[]): Promise<LiveFigure> {
   const raw = await measureRaw(bench, 'live', bodies.length, () => [relay.pid]);
   const base = await bench.watch.read();
-  const load = measureLoad(() => [relay.pid]);
+  const load = measureLoad(() => [bench.nodePid, relay.pid]);
   const started = performance.now();
   await commitAll(bench.apiUrl, bodies);
   const committedSeconds = (performance.now() - started) / 1000;
@@ -135,7 +137,7 @@ export async function restart(bench: Bench, relay: RelayProcess, missed: number,
   const base = await bench.watch.read();
   const spawned = performance.now();
   const next = startRelay(bench.relay, () => bench.watch.depth);
-  const load = measureLoad(() => [next.pid]);
+  const load = measureLoad(() => [bench.nodePid, next.pid]);
   const seconds = await catchUpSeconds(bench, next, base + missed);
   const startSeconds = ((await next.leader) - spawned) / 1000;
   const result = figure(missed, seconds, raw, load());
