@@ -34,7 +34,8 @@ export function ensureLocalSettings(appRoot: string): string[] {
   const values = { ...sample.Values, ...current.Values };
   const filled = Object.keys(generated).filter((name) => !values[name]);
   for (const name of filled) values[name] = generated[name]?.() ?? '';
-  if (filled.length === 0 && existsSync(target) && Object.keys(values).length === Object.keys(current.Values).length) return [];
+  if (filled.length === 0 && existsSync(target) && Object.keys(values).length === Object.keys(current.Values).length)
+    return [];
   writeFileSync(`${target}.tmp`, `${JSON.stringify({ ...current, Values: values }, null, 2)}\n`, { mode: 0o600 });
   renameSync(`${target}.tmp`, target);
   return filled;
@@ -50,6 +51,8 @@ function readSettings(file: string): LocalSettingsFile {
 if (require.main === module) {
   const filled = ensureLocalSettings(process.cwd());
   process.stdout.write(
-    filled.length === 0 ? 'local.settings.json is complete\n' : `local.settings.json: generated ${filled.join(', ')} (kept out of git)\n`,
+    filled.length === 0
+      ? 'local.settings.json is complete\n'
+      : `local.settings.json: generated ${filled.join(', ')} (kept out of git)\n`,
   );
 }

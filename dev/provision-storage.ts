@@ -21,7 +21,10 @@ export const STORAGE_LAYOUT = {
  * Creates whatever of the storage layout is missing (local storage has nothing until asked), plus the relay's
  * checkpoint container. Safe to run again.
  */
-export async function provisionStorage(storage: Readonly<Record<StorageService, StorageConnection>>, checkpointContainer: string): Promise<void> {
+export async function provisionStorage(
+  storage: Readonly<Record<StorageService, StorageConnection>>,
+  checkpointContainer: string,
+): Promise<void> {
   const queues = createQueueServiceClient(storage.queue);
   const tables = createTableServiceClient(storage.table);
   await Promise.all([

@@ -1,5 +1,5 @@
 import type { BigchainDb } from '../shared/bigchaindb';
-import { ConflictError, TransactionRejectedError, type ConflictCode } from '../shared/errors';
+import { type ConflictCode, ConflictError, TransactionRejectedError } from '../shared/errors';
 import type { SignedTransaction } from '../shared/leasing/car-transactions';
 
 /**

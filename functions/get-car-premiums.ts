@@ -1,4 +1,10 @@
-import type { HttpFunctionOptions, HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type {
+  HttpFunctionOptions,
+  HttpHandler,
+  HttpRequest,
+  HttpResponseInit,
+  InvocationContext,
+} from '@azure/functions';
 
 import { NotFoundError } from '../shared/errors';
 import { readCompanyCarRegistration } from '../shared/leasing/car-transfer';
@@ -28,7 +34,10 @@ export function getCarPremiums(services: Pick<Services, 'bigchainDb' | 'leasingC
   return async function getCarPremiums(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     try {
       const assetId = assetIdParameter(request);
-      const [registration, records] = await Promise.all([services.bigchainDb.getTransaction(assetId), premiums.listPremiums(assetId)]);
+      const [registration, records] = await Promise.all([
+        services.bigchainDb.getTransaction(assetId),
+        premiums.listPremiums(assetId),
+      ]);
       if (readCompanyCarRegistration(registration, services.leasingCompany.publicKey) === undefined) {
         throw new NotFoundError({ resource: 'car', id: assetId });
       }

@@ -1,4 +1,10 @@
-import type { HttpFunctionOptions, HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type {
+  HttpFunctionOptions,
+  HttpHandler,
+  HttpRequest,
+  HttpResponseInit,
+  InvocationContext,
+} from '@azure/functions';
 
 import { readCarFromChain } from '../shared/leasing/car-ledger';
 import { createPolicyStore } from '../shared/policy-store';

@@ -1,4 +1,10 @@
-import type { HttpFunctionOptions, HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type {
+  HttpFunctionOptions,
+  HttpHandler,
+  HttpRequest,
+  HttpResponseInit,
+  InvocationContext,
+} from '@azure/functions';
 import { RestError } from '@azure/storage-queue';
 
 import { BlobCheckpointStore } from '../shared/blob-checkpoint-store';
@@ -37,26 +43,44 @@ export interface HealthReport {
  * Reports whether BigchainDB and storage are reachable and how far the relay is behind: 200 when both
  * dependencies answer, else 503. Never needs a key and never shows a setting.
  */
-export function health(services: Pick<Services, 'bigchainDb' | 'ledgerEvents' | 'ledgerEventsPoison' | 'checkpoints'>): HttpHandler {
+export function health(
+  services: Pick<Services, 'bigchainDb' | 'ledgerEvents' | 'ledgerEventsPoison' | 'checkpoints'>,
+): HttpHandler {
   return async function health(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     const signal = AbortSignal.timeout(HEALTH_CHECK_TIMEOUT_MS);
     const [bigchainDb, storage, checkpoint] = await Promise.all([
       check(async () => ({ version: (await services.bigchainDb.getInfo(signal)).version })),
       check(async () => ({
-        ledgerEventsDepth: (await services.ledgerEvents.getProperties({ abortSignal: signal })).approximateMessagesCount ?? 0,
+        ledgerEventsDepth:
+          (await services.ledgerEvents.getProperties({ abortSignal: signal })).approximateMessagesCount ?? 0,
         poisonDepth: await depthOrZero(services.ledgerEventsPoison, signal),
       })),
       check(async () => ({
-        height: (await new BlobCheckpointStore({ container: services.checkpoints, blobName: `${LEDGER_EVENTS_QUEUE}/checkpoint.json` }).read(signal))?.height ?? null,
+        height:
+          (
+            await new BlobCheckpointStore({
+              container: services.checkpoints,
+              blobName: `${LEDGER_EVENTS_QUEUE}/checkpoint.json`,
+            }).read(signal)
+          )?.height ?? null,
       })),
     ]);
     const relay = checkpoint.ok
       ? await check(async () => {
           const newestHeight = await findNewestHeight(services.bigchainDb, checkpoint.height ?? 0, signal);
-          return { checkpointHeight: checkpoint.height, newestHeight, lag: newestHeight === null ? null : newestHeight - (checkpoint.height ?? 0) };
+          return {
+            checkpointHeight: checkpoint.height,
+            newestHeight,
+            lag: newestHeight === null ? null : newestHeight - (checkpoint.height ?? 0),
+          };
         })
       : checkpoint;
-    const report: HealthReport = { status: bigchainDb.ok && storage.ok ? 'ok' : 'unavailable', bigchainDb, storage, relay };
+    const report: HealthReport = {
+      status: bigchainDb.ok && storage.ok ? 'ok' : 'unavailable',
+      bigchainDb,
+      storage,
+      relay,
+    };
     if (report.status !== 'ok') context.warn('health check failed', JSON.stringify(report));
     return { status: report.status === 'ok' ? 200 : 503, jsonBody: report, headers: { 'Cache-Control': 'no-store' } };
   };

@@ -1,6 +1,14 @@
 import type { HttpResponseInit, InvocationContext } from '@azure/functions';
 
-import { ConflictError, ensureError, InvalidTransactionError, NotFoundError, TransactionRejectedError, UpstreamError, ValidationError } from '../shared/errors';
+import {
+  ConflictError,
+  ensureError,
+  InvalidTransactionError,
+  NotFoundError,
+  TransactionRejectedError,
+  UpstreamError,
+  ValidationError,
+} from '../shared/errors';
 
 /** A request body larger than the endpoint accepts. */
 export class PayloadTooLargeError extends Error {
@@ -46,6 +54,20 @@ export interface ErrorBody {
 /** How long a client should wait before retrying after BigchainDB or storage failed, in seconds. */
 export const RETRY_AFTER_SECONDS = 5;
 
+/** The error classes that carry their HTTP status (and code) themselves. */
+const STATUS_ERRORS = [
+  TransactionRejectedError,
+  NotFoundError,
+  ConflictError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  SignatureError,
+] as const;
+
+function hasOwnStatus(error: Error): error is InstanceType<(typeof STATUS_ERRORS)[number]> {
+  return STATUS_ERRORS.some((type) => error instanceof type);
+}
+
 /**
  * Maps any error thrown by a handler to its response: the error classes that carry a status map to it with
  * their code, message and field; an upstream failure is a 503 with `Retry-After`; anything else is a 500 whose
@@ -53,26 +75,29 @@ export const RETRY_AFTER_SECONDS = 5;
  */
 export function toHttpResponse(thrown: unknown, context: InvocationContext): HttpResponseInit {
   const error = ensureError(thrown);
-  if (error instanceof ValidationError) return reply(400, { code: error.code, message: error.message, field: error.field, rule: error.rule });
+  if (error instanceof ValidationError)
+    return reply(400, { code: error.code, message: error.message, field: error.field, rule: error.rule });
   if (error instanceof InvalidTransactionError) {
-    return reply(400, { code: error.code, message: error.message, ...(error.field === undefined ? {} : { field: error.field }) });
+    return reply(400, {
+      code: error.code,
+      message: error.message,
+      ...(error.field === undefined ? {} : { field: error.field }),
+    });
   }
   if (error instanceof UpstreamError) {
     context.warn(`${error.service} unavailable: ${error.message}`);
-    return { ...reply(503, { code: error.code, message: error.message }), headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } };
+    return {
+      ...reply(503, { code: error.code, message: error.message }),
+      headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+    };
   }
-  if (
-    error instanceof TransactionRejectedError ||
-    error instanceof NotFoundError ||
-    error instanceof ConflictError ||
-    error instanceof PayloadTooLargeError ||
-    error instanceof UnsupportedMediaTypeError ||
-    error instanceof SignatureError
-  ) {
-    return reply(error.status, { code: error.code, message: error.message });
-  }
+  if (hasOwnStatus(error)) return reply(error.status, { code: error.code, message: error.message });
   context.error('unexpected error', error);
-  return reply(500, { code: 'INTERNAL_ERROR', message: 'internal error; see the logs', correlationId: context.invocationId });
+  return reply(500, {
+    code: 'INTERNAL_ERROR',
+    message: 'internal error; see the logs',
+    correlationId: context.invocationId,
+  });
 }
 
 function reply(status: number, error: ErrorBody['error']): HttpResponseInit {

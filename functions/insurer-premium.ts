@@ -4,15 +4,15 @@ import type { InvocationContext, StorageQueueFunctionOptions, StorageQueueHandle
 
 import { createDriverStore, type DriverStore } from '../shared/driver-store';
 import { ensureError, UpstreamError, ValidationError } from '../shared/errors';
-import { classifyCarTransfer, readCompanyCarRegistration, type CarTransfer } from '../shared/leasing/car-transfer';
+import { type CarTransfer, classifyCarTransfer, readCompanyCarRegistration } from '../shared/leasing/car-transfer';
 import { quotePremium } from '../shared/leasing/pricing';
-import { readCarAsset, type CarAsset } from '../shared/leasing/schemas';
-import { parseLedgerEvent, type LedgerEvent } from '../shared/ledger-event';
+import { type CarAsset, readCarAsset } from '../shared/leasing/schemas';
+import { type LedgerEvent, parseLedgerEvent } from '../shared/ledger-event';
 import { createPolicyStore, type Policy, type PolicyStore } from '../shared/policy-store';
 import { encodePremiumChange, premiumChangeOf } from '../shared/premium-change';
 import { createPremiumStore, type PremiumRecord, type PremiumStore } from '../shared/premium-store';
-import { storageStatusOf } from '../shared/table-rows';
 import { LEDGER_EVENTS_QUEUE } from '../shared/storage-names';
+import { storageStatusOf } from '../shared/table-rows';
 import type { Services } from './services';
 
 /** Registration of `insurerPremium`: every message of `ledger-events`. */
@@ -132,7 +132,9 @@ async function processEvent(invocation: Invocation): Promise<string> {
       await parkPolicy(invocation, transfer);
       return 'return';
     default:
-      context.log(`transfer ${event.transaction_id} of car ${event.asset_id} is neither a lease nor a return: ${transfer.reason}`);
+      context.log(
+        `transfer ${event.transaction_id} of car ${event.asset_id} is neither a lease nor a return: ${transfer.reason}`,
+      );
       return 'other-transfer';
   }
 }
@@ -141,7 +143,8 @@ async function priceLease(invocation: Invocation, car: CarAsset, lease: Lease): 
   const { services, stores, event, context } = invocation;
   const { driver, lease: terms } = lease.metadata;
   const known = await stores.drivers.getDriver(lease.lessee);
-  if (known === undefined) context.warn(`driver ${driver.id} (${lease.lessee}) is unknown to the insurer: the premium is referred`);
+  if (known === undefined)
+    context.warn(`driver ${driver.id} (${lease.lessee}) is unknown to the insurer: the premium is referred`);
   const asOf = new Date(`${terms.startDate}T00:00:00Z`);
   const quote = quotePremium({ car, yearlyMileageKm: terms.yearlyMileageKm, driver: known?.history, asOf });
   const { inserted, record } = await stores.premiums.insertPremiumIfAbsent({
@@ -240,8 +243,12 @@ function trackPremiumChanged(services: InsurerPremiumServices, record: PremiumRe
 async function applyPolicy({ stores, context }: Invocation, policy: Policy): Promise<void> {
   const { applied, current } = await stores.policies.applyPolicyIfNewer(policy);
   const car = `policy of car ${policy.assetId}`;
-  if (applied) context.log(`${car} is ${policy.status} from transaction ${policy.transactionId} (height ${policy.height})`);
-  else context.log(`${car} stays ${current.status}: its transaction ${current.transactionId} (height ${current.height}) is as new or newer`);
+  if (applied)
+    context.log(`${car} is ${policy.status} from transaction ${policy.transactionId} (height ${policy.height})`);
+  else
+    context.log(
+      `${car} stays ${current.status}: its transaction ${current.transactionId} (height ${current.height}) is as new or newer`,
+    );
 }
 
 /** What the function reads of a committed transaction. */
@@ -257,11 +264,19 @@ interface CommittedTransaction {
 
 // Ledger events name committed transactions only, so one the node does not have is one this node has not
 // caught up with (or a node behind a load balancer that lags): retry, do not drop.
-async function fetchCommitted({ services, context }: Invocation, id: string, what: string): Promise<CommittedTransaction> {
+async function fetchCommitted(
+  { services, context }: Invocation,
+  id: string,
+  what: string,
+): Promise<CommittedTransaction> {
   const raw = await services.bigchainDb.getTransaction(id);
   if (raw === undefined) {
     context.warn(`${what} ${id} is not on the BigchainDB node yet; failing to retry`);
-    throw new UpstreamError({ status: 502, service: 'bigchaindb', message: `bigchaindb: committed ${what} ${id} is not on the node` });
+    throw new UpstreamError({
+      status: 502,
+      service: 'bigchaindb',
+      message: `bigchaindb: committed ${what} ${id} is not on the node`,
+    });
   }
   const transaction = readCommitted(raw);
   if (transaction === undefined) {
@@ -273,9 +288,14 @@ async function fetchCommitted({ services, context }: Invocation, id: string, wha
 
 function readCommitted(raw: unknown): CommittedTransaction | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
-  const { id, operation, asset } = raw as { id?: unknown; operation?: unknown; asset?: { id?: unknown; data?: unknown } | null };
+  const { id, operation, asset } = raw as {
+    id?: unknown;
+    operation?: unknown;
+    asset?: { id?: unknown; data?: unknown } | null;
+  };
   if (operation === 'CREATE' && typeof id === 'string') return { operation, assetId: id, assetData: asset?.data, raw };
-  if (operation === 'TRANSFER' && typeof asset?.id === 'string') return { operation, assetId: asset.id, assetData: undefined, raw };
+  if (operation === 'TRANSFER' && typeof asset?.id === 'string')
+    return { operation, assetId: asset.id, assetData: undefined, raw };
   return undefined;
 }
 

@@ -1,9 +1,15 @@
-import type { HttpFunctionOptions, HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type {
+  HttpFunctionOptions,
+  HttpHandler,
+  HttpRequest,
+  HttpResponseInit,
+  InvocationContext,
+} from '@azure/functions';
 
 import { ConflictError } from '../shared/errors';
 import { readCarFromChain } from '../shared/leasing/car-ledger';
 import { leaseTransaction } from '../shared/leasing/car-transactions';
-import { parseLeaseRequest, type LeaseMetadata } from '../shared/leasing/schemas';
+import { type LeaseMetadata, parseLeaseRequest } from '../shared/leasing/schemas';
 import { commitTransfer } from './commit-transfer';
 import { toHttpResponse } from './http-errors';
 import { readJsonBody } from './request-body';

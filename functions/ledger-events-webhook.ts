@@ -1,9 +1,15 @@
-import type { HttpFunctionOptions, HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type {
+  HttpFunctionOptions,
+  HttpHandler,
+  HttpRequest,
+  HttpResponseInit,
+  InvocationContext,
+} from '@azure/functions';
 import Ajv from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
 
 import { fromAjvErrors, UpstreamError } from '../shared/errors';
-import { encodeLedgerEvent, ledgerEventSchema, type LedgerEvent } from '../shared/ledger-event';
+import { encodeLedgerEvent, type LedgerEvent, ledgerEventSchema } from '../shared/ledger-event';
 import { toHttpResponse } from './http-errors';
 import { parseJsonText, readJsonText } from './request-body';
 import type { Services } from './services';
@@ -48,7 +54,7 @@ const isWebhookEventArray = ajv.compile<WebhookEvent[]>(webhookBodySchema.oneOf[
 function parseWebhookBody(body: unknown): WebhookEvent[] {
   const validate = Array.isArray(body) ? isWebhookEventArray : isWebhookEvent;
   if (!validate(body)) throw fromAjvErrors(validate.errors, 'ledger event');
-  return Array.isArray(body) ? (body as WebhookEvent[]) : [body as WebhookEvent];
+  return Array.isArray(body) ? body : [body];
 }
 
 // Sends in flight at once for a batch; the queue takes one message per call.
@@ -61,12 +67,19 @@ const SEND_CONCURRENCY = 16;
  * on the queue; on a storage failure 503, and the sender retries (the consumer is idempotent).
  */
 export function ledgerEventsWebhook(services: Pick<Services, 'ledgerEvents' | 'webhookSecret' | 'now'>): HttpHandler {
-  return async function ledgerEventsWebhook(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  return async function ledgerEventsWebhook(
+    request: HttpRequest,
+    context: InvocationContext,
+  ): Promise<HttpResponseInit> {
     try {
       const text = await readJsonText(request);
       verifyWebhookSignature(services.webhookSecret, request.headers.get(SIGNATURE_HEADER), text, services.now());
       const relayedAt = services.now().toISOString();
-      const events: LedgerEvent[] = parseWebhookBody(parseJsonText(text)).map((event) => ({ ...event, source: 'webhook', relayed_at: relayedAt }));
+      const events: LedgerEvent[] = parseWebhookBody(parseJsonText(text)).map((event) => ({
+        ...event,
+        source: 'webhook',
+        relayed_at: relayedAt,
+      }));
       await enqueue(services.ledgerEvents, events);
       context.log(`webhook: ${events.length} ledger event(s) enqueued`);
       return { status: 202, jsonBody: { accepted: events.length } };
@@ -79,10 +92,17 @@ export function ledgerEventsWebhook(services: Pick<Services, 'ledgerEvents' | 'w
 async function enqueue(queue: Services['ledgerEvents'], events: readonly LedgerEvent[]): Promise<void> {
   try {
     for (let start = 0; start < events.length; start += SEND_CONCURRENCY) {
-      await Promise.all(events.slice(start, start + SEND_CONCURRENCY).map((event) => queue.sendMessage(encodeLedgerEvent(event))));
+      await Promise.all(
+        events.slice(start, start + SEND_CONCURRENCY).map((event) => queue.sendMessage(encodeLedgerEvent(event))),
+      );
     }
   } catch (error: unknown) {
     const cause = error instanceof Error ? error : undefined;
-    throw new UpstreamError({ status: 503, service: 'storage', message: `storage: sending to queue ${queue.name} failed`, ...(cause ? { cause } : {}) });
+    throw new UpstreamError({
+      status: 503,
+      service: 'storage',
+      message: `storage: sending to queue ${queue.name} failed`,
+      ...(cause ? { cause } : {}),
+    });
   }
 }

@@ -12,7 +12,7 @@ export const openApiOptions = {
 /** Serves the OpenAPI document, built once. */
 export function openApi(): HttpHandler {
   const document = buildOpenApiDocument();
-  return async function openApi(): Promise<HttpResponseInit> {
+  return function openApi(): HttpResponseInit {
     return { status: 200, jsonBody: document };
   };
 }

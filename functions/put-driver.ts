@@ -1,10 +1,16 @@
-import type { HttpFunctionOptions, HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type {
+  HttpFunctionOptions,
+  HttpHandler,
+  HttpRequest,
+  HttpResponseInit,
+  InvocationContext,
+} from '@azure/functions';
 
 import { createDriverStore } from '../shared/driver-store';
 import { parseDriverHistory } from '../shared/leasing/driver-history';
-import { driverPublicKeyParameter } from './route-parameters';
 import { toHttpResponse } from './http-errors';
 import { readJsonBody } from './request-body';
+import { driverPublicKeyParameter } from './route-parameters';
 import type { Services } from './services';
 
 /** `PUT /api/drivers/{publicKey}`. */

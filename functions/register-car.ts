@@ -1,10 +1,16 @@
-import type { HttpFunctionOptions, HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type {
+  HttpFunctionOptions,
+  HttpHandler,
+  HttpRequest,
+  HttpResponseInit,
+  InvocationContext,
+} from '@azure/functions';
 
 import type { BigchainDb } from '../shared/bigchaindb';
 import { ConflictError } from '../shared/errors';
 import { carRegistrationTransaction } from '../shared/leasing/car-transactions';
 import { readCompanyCarRegistration } from '../shared/leasing/car-transfer';
-import { parseCarRegistration, readCarAsset, type CarAsset } from '../shared/leasing/schemas';
+import { type CarAsset, parseCarRegistration, readCarAsset } from '../shared/leasing/schemas';
 import { toHttpResponse } from './http-errors';
 import { readJsonBody } from './request-body';
 import type { Services } from './services';
@@ -28,15 +34,26 @@ export function registerCar(services: Pick<Services, 'bigchainDb' | 'leasingComp
   return async function registerCar(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     try {
       const registration = parseCarRegistration(await readJsonBody(request));
-      const existing = await findRegisteredVin(services.bigchainDb, registration.vin, services.leasingCompany.publicKey);
+      const existing = await findRegisteredVin(
+        services.bigchainDb,
+        registration.vin,
+        services.leasingCompany.publicKey,
+      );
       if (existing !== undefined) {
-        throw new ConflictError({ code: 'CAR_ALREADY_REGISTERED', message: `a car with VIN ${registration.vin} is already registered as ${existing}` });
+        throw new ConflictError({
+          code: 'CAR_ALREADY_REGISTERED',
+          message: `a car with VIN ${registration.vin} is already registered as ${existing}`,
+        });
       }
       const car: CarAsset = { kind: 'car', schemaVersion: 1, ...registration };
       const transaction = carRegistrationTransaction(car, services.leasingCompany);
       await services.bigchainDb.postTransaction(transaction, 'commit');
       context.log(`car ${registration.vin} registered as ${transaction.id}`);
-      return { status: 201, headers: { Location: `/api/cars/${transaction.id}` }, jsonBody: { assetId: transaction.id, vin: registration.vin } };
+      return {
+        status: 201,
+        headers: { Location: `/api/cars/${transaction.id}` },
+        jsonBody: { assetId: transaction.id, vin: registration.vin },
+      };
     } catch (error: unknown) {
       return toHttpResponse(error, context);
     }
@@ -49,7 +66,9 @@ async function findRegisteredVin(
   vin: string,
   companyPublicKey: string,
 ): Promise<string | undefined> {
-  const matches = (await bigchainDb.searchAssets(vin, VIN_SEARCH_LIMIT)).filter(({ data }) => readCarAsset(data)?.vin === vin);
+  const matches = (await bigchainDb.searchAssets(vin, VIN_SEARCH_LIMIT)).filter(
+    ({ data }) => readCarAsset(data)?.vin === vin,
+  );
   for (const { id } of matches) {
     if (readCompanyCarRegistration(await bigchainDb.getTransaction(id), companyPublicKey) !== undefined) return id;
   }

@@ -28,10 +28,19 @@ export async function readJsonText(request: HttpRequest, options: ReadBodyOption
   if (Number(request.headers.get('content-length') ?? 0) > maxBytes) throw new PayloadTooLargeError(maxBytes);
   const bytes = await request.arrayBuffer();
   if (bytes.byteLength === 0 && 'emptyAs' in options) return '';
-  const contentType = request.headers.get('content-type');
+  assertJsonMediaType(request.headers.get('content-type'));
+  if (bytes.byteLength > maxBytes) throw new PayloadTooLargeError(maxBytes);
+  return decodeUtf8(bytes);
+}
+
+/** @throws UnsupportedMediaTypeError unless the content type is `application/json` or `application/*+json`. */
+function assertJsonMediaType(contentType: string | null): void {
   const mediaType = contentType?.split(';', 1)[0]?.trim().toLowerCase() ?? '';
   if (!/^application\/([\w.+-]+\+)?json$/.test(mediaType)) throw new UnsupportedMediaTypeError(contentType);
-  if (bytes.byteLength > maxBytes) throw new PayloadTooLargeError(maxBytes);
+}
+
+/** @throws ValidationError (field `''`, rule `utf-8`) when the body is not UTF-8. */
+function decodeUtf8(bytes: ArrayBuffer): string {
   try {
     return utf8.decode(bytes);
   } catch {

@@ -1,4 +1,10 @@
-import type { HttpFunctionOptions, HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type {
+  HttpFunctionOptions,
+  HttpHandler,
+  HttpRequest,
+  HttpResponseInit,
+  InvocationContext,
+} from '@azure/functions';
 
 import { ConflictError } from '../shared/errors';
 import { readCarFromChain } from '../shared/leasing/car-ledger';
@@ -38,7 +44,11 @@ export function returnCar(services: Pick<Services, 'bigchainDb' | 'leasingCompan
       const transaction = returnTransaction(car.latest, metadata, services.leasingCompany);
       await commitTransfer(services.bigchainDb, transaction, conflict);
       context.log(`car ${assetId} returned in ${transaction.id}`);
-      return { status: 201, headers: { Location: `/api/cars/${assetId}` }, jsonBody: { assetId, transactionId: transaction.id, returned: metadata } };
+      return {
+        status: 201,
+        headers: { Location: `/api/cars/${assetId}` },
+        jsonBody: { assetId, transactionId: transaction.id, returned: metadata },
+      };
     } catch (error: unknown) {
       return toHttpResponse(error, context);
     }

@@ -10,7 +10,11 @@ import { ValidationError } from '../shared/errors';
 export function assetIdParameter(request: HttpRequest): string {
   const assetId = request.params['assetId'] ?? '';
   if (!/^[0-9a-f]{64}$/.test(assetId)) {
-    throw new ValidationError({ message: 'assetId must be a transaction id: 64 lowercase hex characters', field: 'assetId', rule: 'pattern' });
+    throw new ValidationError({
+      message: 'assetId must be a transaction id: 64 lowercase hex characters',
+      field: 'assetId',
+      rule: 'pattern',
+    });
   }
   return assetId;
 }
@@ -20,7 +24,12 @@ export function assetIdParameter(request: HttpRequest): string {
  *
  * @throws ValidationError (rule `enum`) naming the parameter and the allowed values.
  */
-export function enumQueryParameter<T extends string>(request: HttpRequest, name: string, allowed: readonly T[], fallback: T): T {
+export function enumQueryParameter<T extends string>(
+  request: HttpRequest,
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   const value = request.query.get(name);
   if (value === null) return fallback;
   if ((allowed as readonly string[]).includes(value)) return value as T;

@@ -7,7 +7,14 @@ import { BigchainDbClient } from '../shared/bigchaindb-client';
 import type { Log } from '../shared/json-log';
 import type { FunctionsSettings } from '../shared/settings';
 import { createBlobServiceClient, createQueueServiceClient, createTableClient } from '../shared/storage-clients';
-import { DRIVERS_TABLE, LEDGER_EVENTS_POISON_QUEUE, LEDGER_EVENTS_QUEUE, POLICIES_TABLE, PREMIUM_CHANGES_QUEUE, PREMIUMS_TABLE } from '../shared/storage-names';
+import {
+  DRIVERS_TABLE,
+  LEDGER_EVENTS_POISON_QUEUE,
+  LEDGER_EVENTS_QUEUE,
+  POLICIES_TABLE,
+  PREMIUM_CHANGES_QUEUE,
+  PREMIUMS_TABLE,
+} from '../shared/storage-names';
 import { createTelemetry, type Telemetry } from '../shared/telemetry';
 import type { KeyPair } from '../shared/transaction/signing';
 
@@ -41,7 +48,10 @@ export interface Services {
 export function createServices(settings: FunctionsSettings, log?: Log): Services {
   const queues = createQueueServiceClient(settings.storage.queue);
   return {
-    bigchainDb: new BigchainDbClient({ apiUrl: settings.bigchainDbApiUrl, requestTimeoutMs: settings.bigchainDbRequestTimeoutMs }),
+    bigchainDb: new BigchainDbClient({
+      apiUrl: settings.bigchainDbApiUrl,
+      requestTimeoutMs: settings.bigchainDbRequestTimeoutMs,
+    }),
     leasingCompany: settings.leasingCompany,
     webhookSecret: settings.webhookSecret,
     drivers: createTableClient(settings.storage.table, DRIVERS_TABLE),

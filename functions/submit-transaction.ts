@@ -1,7 +1,13 @@
-import type { HttpFunctionOptions, HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type {
+  HttpFunctionOptions,
+  HttpHandler,
+  HttpRequest,
+  HttpResponseInit,
+  InvocationContext,
+} from '@azure/functions';
 
 import { InvalidTransactionError, TransactionRejectedError, ValidationError } from '../shared/errors';
-import { parseJson, type JsonValue } from '../shared/transaction/json-value';
+import { type JsonValue, parseJson } from '../shared/transaction/json-value';
 import { areFulfillmentsValid, checkTransaction } from '../shared/transaction/transaction';
 import { toHttpResponse } from './http-errors';
 import { readJsonText } from './request-body';
@@ -34,12 +40,18 @@ export function submitTransaction(services: Pick<Services, 'bigchainDb'>): HttpH
       try {
         await services.bigchainDb.postTransaction(transaction.body, mode);
       } catch (error: unknown) {
-        const committed = error instanceof TransactionRejectedError ? await services.bigchainDb.getTransaction(transaction.id) : undefined;
+        const committed =
+          error instanceof TransactionRejectedError
+            ? await services.bigchainDb.getTransaction(transaction.id)
+            : undefined;
         if (committed === undefined) throw error;
         return { status: 200, jsonBody: committed };
       }
       context.log(`transaction ${transaction.id} (${transaction.operation}) submitted, mode ${mode}`);
-      return { status: 202, jsonBody: { id: transaction.id, operation: transaction.operation, assetId: transaction.assetId, mode } };
+      return {
+        status: 202,
+        jsonBody: { id: transaction.id, operation: transaction.operation, assetId: transaction.assetId, mode },
+      };
     } catch (error: unknown) {
       return toHttpResponse(error, context);
     }

@@ -27,15 +27,22 @@ export function verifyWebhookSignature(secret: string, header: string | null, bo
   if (header === null) throw new SignatureError(`missing ${SIGNATURE_HEADER} header`);
   const parts = header.split(',').map((part) => part.trim().split('=', 2) as [string, string | undefined]);
   const timestamp = parts.find(([key]) => key === 't')?.[1];
-  const signatures = parts.filter(([key, value]) => key === 'v1' && value !== undefined).map(([, value]) => value as string);
+  const signatures = parts
+    .filter(([key, value]) => key === 'v1' && value !== undefined)
+    .map(([, value]) => value as string);
   if (timestamp === undefined || !/^\d{1,12}$/.test(timestamp) || signatures.length === 0) {
     throw new SignatureError(`${SIGNATURE_HEADER} must be "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<body>'>"`);
   }
   const skewSeconds = Math.abs(now.getTime() / 1000 - Number(timestamp));
   if (skewSeconds > MAX_CLOCK_SKEW_SECONDS) {
-    throw new SignatureError(`${SIGNATURE_HEADER} timestamp is ${Math.round(skewSeconds)} s from the server's clock (at most ${MAX_CLOCK_SKEW_SECONDS} s)`);
+    throw new SignatureError(
+      `${SIGNATURE_HEADER} timestamp is ${Math.round(skewSeconds)} s from the server's clock (at most ${MAX_CLOCK_SKEW_SECONDS} s)`,
+    );
   }
-  const expected = Buffer.from(signWebhookBody(secret, body, Number(timestamp)).slice(`t=${timestamp},v1=`.length), 'hex');
+  const expected = Buffer.from(
+    signWebhookBody(secret, body, Number(timestamp)).slice(`t=${timestamp},v1=`.length),
+    'hex',
+  );
   const matches = signatures.some((signature) => {
     const given = Buffer.from(signature, 'hex');
     return given.length === expected.length && timingSafeEqual(given, expected);

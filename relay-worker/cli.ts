@@ -52,7 +52,7 @@ export function parseRelayArguments(args: readonly string[]): RelayCommand {
   if (values.help) return { name: 'help' };
   const [name = 'run', ...extra] = positionals;
   if (!isCommand(name)) throw new UsageError(`unknown command "${name}"; expected one of ${COMMANDS.join(', ')}`);
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}" after ${name}`);
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${String(extra[0])}" after ${name}`);
   const misplaced = misplacedFlag(name, values);
   if (misplaced !== undefined) throw new UsageError(`${misplaced} is not an option of ${name}`);
   switch (name) {
@@ -72,7 +72,7 @@ function parseStrict(args: readonly string[]): ReturnType<typeof parseRelayArgs>
     const { message } = ensureError(error);
     // node:util's message for an unknown option goes on about positionals starting with '-'; keep its first part.
     const unknown = /^Unknown option '([^']+)'/.exec(message);
-    throw new UsageError(unknown ? `unknown option "${unknown[1]}"` : message);
+    throw new UsageError(unknown ? `unknown option "${String(unknown[1])}"` : message);
   }
 }
 
@@ -95,7 +95,10 @@ function isCommand(name: string): name is (typeof COMMANDS)[number] {
 }
 
 /** The first flag given that `command` does not take. */
-function misplacedFlag(command: (typeof COMMANDS)[number], values: { from?: string; to?: string; json?: boolean }): string | undefined {
+function misplacedFlag(
+  command: (typeof COMMANDS)[number],
+  values: { from?: string; to?: string; json?: boolean },
+): string | undefined {
   if (command !== 'replay' && values.from !== undefined) return '--from';
   if (command !== 'replay' && values.to !== undefined) return '--to';
   if (command !== 'status' && values.json !== undefined) return '--json';
@@ -109,7 +112,7 @@ function replayCommand(rawFrom: string | undefined, rawTo: string | undefined): 
   try {
     assertReplayRange(from, to);
   } catch {
-    throw new UsageError(`--from (${from}) must not be above --to (${to})`);
+    throw new UsageError(`--from (${from}) must not be above --to (${String(to)})`);
   }
   return { name: 'replay', from, to };
 }
@@ -126,7 +129,10 @@ function heightFlag(flag: string, raw: string): number {
 export function formatStatus(status: RelayStatus): string {
   const { checkpointHeight, lease, queue, poisonQueue, newestHeight, lag } = status;
   const rows: [string, string][] = [
-    ['checkpoint', checkpointHeight === null ? 'none (the relay starts at RELAY_START_HEIGHT)' : `block ${checkpointHeight}`],
+    [
+      'checkpoint',
+      checkpointHeight === null ? 'none (the relay starts at RELAY_START_HEIGHT)' : `block ${checkpointHeight}`,
+    ],
     ['leader lease', formatLease(lease)],
     ['queue', `${queue.name}: ${messages(queue.approximateMessagesCount)}`],
     ['poison queue', `${poisonQueue.name}: ${messages(poisonQueue.approximateMessagesCount)}`],
@@ -153,7 +159,10 @@ export function formatReplayProgress({ blocks, messages: sent, lastHeight, done 
 }
 
 /** Says where a replay stopped short of `--to`, or nothing when it reached it (or had no `--to`). */
-export function formatReplayShortfall(command: { from: number; to: number | undefined }, lastHeight: number | null): string {
+export function formatReplayShortfall(
+  command: { from: number; to: number | undefined },
+  lastHeight: number | null,
+): string {
   if (command.to === undefined || lastHeight === command.to) return '';
   const firstMissing = lastHeight === null ? command.from : lastHeight + 1;
   return `replay stopped before --to ${command.to}: the node has no block ${firstMissing} yet\n`;

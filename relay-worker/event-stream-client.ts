@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 
-import { WebSocket, type RawData } from 'ws';
+import { type RawData, WebSocket } from 'ws';
 
 import { ensureError } from '../shared/errors';
 import { EventStreamConnectError } from '../shared/relay-errors';
@@ -99,7 +99,13 @@ function handshake(socket: WebSocket, options: EventStreamOptions): Promise<Even
     };
     const onAbort = (): void => fail(signal?.reason);
     const onTimeout = (): void =>
-      fail(new EventStreamConnectError({ url, failure: 'timeout', detail: `no WebSocket handshake within ${connectTimeoutMs} ms` }));
+      fail(
+        new EventStreamConnectError({
+          url,
+          failure: 'timeout',
+          detail: `no WebSocket handshake within ${connectTimeoutMs} ms`,
+        }),
+      );
     const onResponse = (_request: unknown, response: { statusCode?: number }): void => {
       const status = response.statusCode ?? 0;
       const detail = `the server answered the upgrade with HTTP ${status}`;
@@ -119,7 +125,10 @@ function handshake(socket: WebSocket, options: EventStreamOptions): Promise<Even
     };
     const onClose = (): void => {
       settle();
-      reject(failure ?? new EventStreamConnectError({ url, failure: 'network', detail: 'closed during the handshake' }));
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rejects with the first recorded failure as it is (an abort reason or a connect error)
+      reject(
+        failure ?? new EventStreamConnectError({ url, failure: 'network', detail: 'closed during the handshake' }),
+      );
     };
     const onOpen = (): void => {
       settle();
@@ -154,7 +163,12 @@ class EventStreamConnectionImpl implements EventStreamConnection {
     socket.on('message', (data: RawData, isBinary: boolean) => this.#onMessage(data, isBinary));
     socket.on('pong', () => this.#onPong());
     socket.on('error', (error: Error) => this.#end('error', error));
-    this.#socketClosed = new Promise((resolve) => socket.once('close', () => resolve(this.#onClose())));
+    this.#socketClosed = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.#onClose();
+        resolve();
+      }),
+    );
     this.#pingTimer = setInterval(() => this.#ping(), options.pingIntervalMs);
     options.signal?.addEventListener('abort', this.#onAbort, { once: true });
   }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 
-import { RestError, type BlobLeaseClient, type BlockBlobClient, type ContainerClient } from '@azure/storage-blob';
+import { type BlobLeaseClient, type BlockBlobClient, type ContainerClient, RestError } from '@azure/storage-blob';
 
 import { ensureError } from '../shared/errors';
-import { LeaseLostError, type LeaseLossKind } from '../shared/relay-errors';
+import { type LeaseLossKind, LeaseLostError } from '../shared/relay-errors';
 
 /** A structured log entry of the lease; `instanceId` and `location` are always included. */
 export type LeaderLeaseLogEntry = { level: 'info' | 'warn' | 'error'; msg: string } & Record<string, unknown>;
@@ -75,7 +75,11 @@ const PERMANENT_STATUSES = new Set([400, 401, 403]);
  */
 export function createLeaderLease(options: LeaderLeaseOptions): LeaderLease {
   const { leaseDurationSeconds, retryIntervalMs } = options;
-  if (!Number.isInteger(leaseDurationSeconds) || leaseDurationSeconds < MIN_LEASE_SECONDS || leaseDurationSeconds > MAX_LEASE_SECONDS) {
+  if (
+    !Number.isInteger(leaseDurationSeconds) ||
+    leaseDurationSeconds < MIN_LEASE_SECONDS ||
+    leaseDurationSeconds > MAX_LEASE_SECONDS
+  ) {
     throw new RangeError(`leaseDurationSeconds must be an integer from 15 to 60, got ${leaseDurationSeconds}`);
   }
   if (!Number.isFinite(retryIntervalMs) || retryIntervalMs <= 0) {
@@ -99,7 +103,11 @@ export interface LeaseHolder {
  *
  * @throws the storage SDK's `RestError` for failures other than "not found".
  */
-export async function readLeaseHolder(container: ContainerClient, blobName: string, signal?: AbortSignal): Promise<LeaseHolder> {
+export async function readLeaseHolder(
+  container: ContainerClient,
+  blobName: string,
+  signal?: AbortSignal,
+): Promise<LeaseHolder> {
   try {
     const properties = await container.getBlobClient(blobName).getProperties({ abortSignal: signal });
     const instanceId = decodeMetadata(properties.metadata?.[HOLDER_KEY]);
@@ -170,7 +178,9 @@ class LeaderLeaseImpl implements LeaderLease {
       if (outcome === 'acquired') return this.#becomeHolder(sentAt);
       if (outcome === 'held' && !standing) {
         standing = true;
-        const holder = await readLeaseHolder(this.#options.container, this.#options.blobName, stop).catch(() => undefined);
+        const holder = await readLeaseHolder(this.#options.container, this.#options.blobName, stop).catch(
+          () => undefined,
+        );
         this.#log('info', 'standing by: the leader lease is held by another instance', { holder: holder?.instanceId });
       }
       await delay(this.#options.retryIntervalMs, undefined, { signal: stop }).catch((error: unknown) => {
@@ -233,11 +243,18 @@ class LeaderLeaseImpl implements LeaderLease {
 
   /** Best effort: the lease is held whether or not `relay status` can tell who holds it. */
   async #recordHolder(): Promise<void> {
-    const metadata = { [HOLDER_KEY]: encodeMetadata(this.#options.instanceId), [ACQUIRED_AT_KEY]: new Date().toISOString() };
+    const metadata = {
+      [HOLDER_KEY]: encodeMetadata(this.#options.instanceId),
+      [ACQUIRED_AT_KEY]: new Date().toISOString(),
+    };
     try {
-      await this.#blob.setMetadata(metadata, { conditions: { leaseId: this.#leaseClient.leaseId }, abortSignal: this.#term.signal });
+      await this.#blob.setMetadata(metadata, {
+        conditions: { leaseId: this.#leaseClient.leaseId },
+        abortSignal: this.#term.signal,
+      });
     } catch (error: unknown) {
-      if (!this.#term.signal.aborted) this.#log('warn', 'could not record the lease holder', { error: ensureError(error).message });
+      if (!this.#term.signal.aborted)
+        this.#log('warn', 'could not record the lease holder', { error: ensureError(error).message });
     }
   }
 
@@ -248,7 +265,10 @@ class LeaderLeaseImpl implements LeaderLease {
   async #renew(): Promise<void> {
     const sentAt = performance.now();
     const deadline = this.#renewedAt + this.#durationMs - EXPIRY_MARGIN_MS;
-    if (sentAt >= deadline) return this.#end('expired');
+    if (sentAt >= deadline) {
+      this.#end('expired');
+      return;
+    }
     try {
       const timeout = AbortSignal.timeout(Math.ceil(deadline - sentAt));
       await this.#leaseClient.renewLease({ abortSignal: AbortSignal.any([this.#term.signal, timeout]) });
@@ -258,9 +278,15 @@ class LeaderLeaseImpl implements LeaderLease {
     } catch (error: unknown) {
       if (this.#term.signal.aborted) return undefined;
       // 409 (lease id mismatch, not present, broken), 412 or 404 (lock blob deleted): someone else has it.
-      if (error instanceof RestError && [404, 409, 412].includes(error.statusCode ?? 0)) return this.#end('taken', error);
+      if (error instanceof RestError && [404, 409, 412].includes(error.statusCode ?? 0)) {
+        this.#end('taken', error);
+        return;
+      }
       const now = performance.now();
-      if (now + RENEW_RETRY_MS >= deadline) return this.#end('expired', error);
+      if (now + RENEW_RETRY_MS >= deadline) {
+        this.#end('expired', error);
+        return;
+      }
       this.#log('warn', 'could not renew the leader lease; trying again', { error: ensureError(error).message });
       this.#scheduleRenewal(RENEW_RETRY_MS);
     }
@@ -276,7 +302,10 @@ class LeaderLeaseImpl implements LeaderLease {
     const reason = new LeaseLostError({ location: this.#location, instanceId: this.#options.instanceId, kind, cause });
     this.#term.abort(reason);
     if (kind !== 'released' || wasHeld) {
-      this.#log(kind === 'released' ? 'info' : 'error', reason.message, { kind, ...(cause === undefined ? {} : { error: ensureError(cause).message }) });
+      this.#log(kind === 'released' ? 'info' : 'error', reason.message, {
+        kind,
+        ...(cause === undefined ? {} : { error: ensureError(cause).message }),
+      });
     }
   }
 

@@ -4,17 +4,31 @@ import type { ContainerClient } from '@azure/storage-blob';
 import type { QueueClient } from '@azure/storage-queue';
 
 import { BigchainDbClient } from '../shared/bigchaindb-client';
+import { BlobCheckpointStore } from '../shared/blob-checkpoint-store';
 import { openCheckpointer } from '../shared/checkpoint';
 import { jsonLinesLog, type Log } from '../shared/json-log';
 import { parseRelaySettings, type RelaySettings } from '../shared/settings';
 import { createBlobServiceClient, createQueueServiceClient } from '../shared/storage-clients';
 import { resolveStorageConnection } from '../shared/storage-connection';
 import { createTelemetry, type Telemetry } from '../shared/telemetry';
-import { BlobCheckpointStore } from '../shared/blob-checkpoint-store';
-import { formatRedriveProgress, formatReplayProgress, formatReplayShortfall, formatStatus, parseRelayArguments, RELAY_USAGE, type RelayCommand } from './cli';
+import {
+  formatRedriveProgress,
+  formatReplayProgress,
+  formatReplayShortfall,
+  formatStatus,
+  parseRelayArguments,
+  RELAY_USAGE,
+  type RelayCommand,
+} from './cli';
 import { connectEventStream } from './event-stream-client';
 import { createLeaderLease } from './leader-lease';
-import { poisonQueueName, redrivePoison, relayStatus, replayHeights, type RelayOperationsDependencies } from './operations';
+import {
+  poisonQueueName,
+  redrivePoison,
+  type RelayOperationsDependencies,
+  relayStatus,
+  replayHeights,
+} from './operations';
 import { Relay } from './relay';
 
 // The relay worker's process: the only file that reads the environment, handles signals and sets
@@ -43,10 +57,12 @@ async function main(): Promise<void> {
   const log = jsonLinesLog((line) => process.stdout.write(line));
   const settings = parseRelaySettings(process.env);
   const shutdown = shutdownSignal(settings, log);
-  const queue = createQueueServiceClient(resolveStorageConnection(process.env, settings.storageConnection, 'queue')).getQueueClient(settings.queueName);
-  const container = createBlobServiceClient(resolveStorageConnection(process.env, settings.storageConnection, 'blob')).getContainerClient(
-    settings.checkpointContainer,
-  );
+  const queue = createQueueServiceClient(
+    resolveStorageConnection(process.env, settings.storageConnection, 'queue'),
+  ).getQueueClient(settings.queueName);
+  const container = createBlobServiceClient(
+    resolveStorageConnection(process.env, settings.storageConnection, 'blob'),
+  ).getContainerClient(settings.checkpointContainer);
   await queue.createIfNotExists();
   await container.createIfNotExists();
   const telemetry = createTelemetry({
@@ -58,7 +74,13 @@ async function main(): Promise<void> {
     timeoutMs: 5_000,
     log,
   });
-  log({ level: 'info', msg: 'relay starting', instanceId: settings.instanceId, queue: settings.queueName, bigchainDb: settings.bigchainDbApiUrl });
+  log({
+    level: 'info',
+    msg: 'relay starting',
+    instanceId: settings.instanceId,
+    queue: settings.queueName,
+    bigchainDb: settings.bigchainDbApiUrl,
+  });
   try {
     await relayWhileLeader({ settings, shutdown, queue, container, telemetry, log });
   } finally {
@@ -92,12 +114,17 @@ async function relayWhileLeader(parts: {
       break; // shutdown while standing by
     }
     log({ level: 'info', msg: 'leader lease acquired; relaying', instanceId: settings.instanceId });
-    const checkpointer = await openCheckpointer(new BlobCheckpointStore({ container, blobName: `${settings.queueName}/checkpoint.json` }), shutdown);
+    const checkpointer = await openCheckpointer(
+      new BlobCheckpointStore({ container, blobName: `${settings.queueName}/checkpoint.json` }),
+      shutdown,
+    );
     const relay = new Relay({
       settings,
       bigchainDb: new BigchainDbClient({ apiUrl: settings.bigchainDbApiUrl }),
       connectStream: connectEventStream,
-      send: async (text) => void (await queue.sendMessage(text)),
+      send: async (text) => {
+        await queue.sendMessage(text);
+      },
       checkpointer,
       log,
       telemetry,
@@ -122,13 +149,15 @@ function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
 /** Runs `relay status`, `replay` or `redrive` with the clients `main` would use; progress goes to stderr. */
 async function operate(command: Exclude<RelayCommand, { name: 'run' | 'help' }>): Promise<void> {
   const settings = parseRelaySettings(process.env);
-  const queueService = createQueueServiceClient(resolveStorageConnection(process.env, settings.storageConnection, 'queue'));
+  const queueService = createQueueServiceClient(
+    resolveStorageConnection(process.env, settings.storageConnection, 'queue'),
+  );
   const deps: RelayOperationsDependencies = {
     queue: queueService.getQueueClient(settings.queueName),
     poisonQueue: queueService.getQueueClient(poisonQueueName(settings.queueName)),
-    container: createBlobServiceClient(resolveStorageConnection(process.env, settings.storageConnection, 'blob')).getContainerClient(
-      settings.checkpointContainer,
-    ),
+    container: createBlobServiceClient(
+      resolveStorageConnection(process.env, settings.storageConnection, 'blob'),
+    ).getContainerClient(settings.checkpointContainer),
     bigchainDb: new BigchainDbClient({ apiUrl: settings.bigchainDbApiUrl }),
   };
   switch (command.name) {
@@ -140,12 +169,19 @@ async function operate(command: Exclude<RelayCommand, { name: 'run' | 'help' }>)
     case 'replay': {
       const onProgress = (progress: Parameters<typeof formatReplayProgress>[0]): void =>
         void (progress.done ? process.stdout : process.stderr).write(formatReplayProgress(progress));
-      const result = await replayHeights(deps, { from: command.from, to: command.to, concurrency: settings.sendConcurrency, onProgress });
+      const result = await replayHeights(deps, {
+        from: command.from,
+        to: command.to,
+        concurrency: settings.sendConcurrency,
+        onProgress,
+      });
       process.stderr.write(formatReplayShortfall(command, result.lastHeight));
       return;
     }
     case 'redrive': {
-      const moved = await redrivePoison(deps, { onProgress: (progress) => process.stderr.write(formatRedriveProgress(progress)) });
+      const moved = await redrivePoison(deps, {
+        onProgress: (progress) => process.stderr.write(formatRedriveProgress(progress)),
+      });
       process.stdout.write(formatRedriveProgress({ moved }, true));
       return;
     }

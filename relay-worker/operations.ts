@@ -1,13 +1,13 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { RestError, type QueueClient } from '@azure/storage-queue';
+import { type QueueClient, RestError } from '@azure/storage-queue';
 
 import type { BigchainDb, LedgerBlock } from '../shared/bigchaindb';
+import { BlobCheckpointStore } from '../shared/blob-checkpoint-store';
 import { findNewestHeight } from '../shared/block-heights';
 import { isBlockHeight } from '../shared/checkpoint';
 import { ensureError } from '../shared/errors';
 import { encodeLedgerEvent } from '../shared/ledger-event';
-import { BlobCheckpointStore } from '../shared/blob-checkpoint-store';
-import { readLeaseHolder, type LeaseHolder } from './leader-lease';
+import { type LeaseHolder, readLeaseHolder } from './leader-lease';
 
 // The relay's operations commands (`relay status | replay | redrive`). Each takes its clients as
 // parameters; relay-worker/main.ts builds them exactly as it does for `relay run`.
@@ -80,7 +80,8 @@ async function queueDepth(queue: QueueClient, signal: AbortSignal | undefined): 
     const { approximateMessagesCount } = await queue.getProperties({ abortSignal: signal });
     return { name: queue.name, approximateMessagesCount: approximateMessagesCount ?? 0 };
   } catch (error: unknown) {
-    if (error instanceof RestError && error.statusCode === 404) return { name: queue.name, approximateMessagesCount: 0 };
+    if (error instanceof RestError && error.statusCode === 404)
+      return { name: queue.name, approximateMessagesCount: 0 };
     throw error;
   }
 }
@@ -124,10 +125,22 @@ const BLOCK_LOOKAHEAD = 8;
  *   `replay from (7) must not be above to (3)`.
  */
 export function assertReplayRange(from: number, to: number | undefined): void {
-  for (const [name, value] of [['from', from], ['to', to]] as const) {
-    if (value !== undefined && !isBlockHeight(value)) throw new RangeError(`replay ${name} must be a non-negative integer, got ${value}`);
+  for (const [name, value] of [
+    ['from', from],
+    ['to', to],
+  ] as const) {
+    if (value !== undefined && !isBlockHeight(value))
+      throw new RangeError(`replay ${name} must be a non-negative integer, got ${String(value)}`);
   }
   if (to !== undefined && from > to) throw new RangeError(`replay from (${from}) must not be above to (${to})`);
+}
+
+/** @throws RangeError naming the first of `settings` that is not a positive integer. */
+function assertPositiveIntegers(settings: Record<string, number>): void {
+  for (const [name, value] of Object.entries(settings)) {
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new RangeError(`replay ${name} must be a positive integer, got ${value}`);
+  }
 }
 
 /**
@@ -142,9 +155,7 @@ export function assertReplayRange(from: number, to: number | undefined): void {
 export async function replayHeights(deps: RelayOperationsDependencies, options: ReplayOptions): Promise<ReplayResult> {
   const { from, to, concurrency = 32, progressEveryBlocks = 100, onProgress, signal } = options;
   assertReplayRange(from, to);
-  for (const [name, value] of [['concurrency', concurrency], ['progressEveryBlocks', progressEveryBlocks]] as const) {
-    if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`replay ${name} must be a positive integer, got ${value}`);
-  }
+  assertPositiveIntegers({ concurrency, progressEveryBlocks });
   await deps.queue.createIfNotExists({ abortSignal: signal });
   const now = deps.now ?? ((): Date => new Date());
   const pool = new SendPool(concurrency);
@@ -156,7 +167,13 @@ export async function replayHeights(deps: RelayOperationsDependencies, options: 
   try {
     for await (const block of blocksFrom(deps.bigchainDb, from, to, signal)) {
       for (const { transactionId, assetId } of block.transactions) {
-        const event = { transaction_id: transactionId, asset_id: assetId, height: block.height, source: 'replay', relayed_at: now().toISOString() } as const;
+        const event = {
+          transaction_id: transactionId,
+          asset_id: assetId,
+          height: block.height,
+          source: 'replay',
+          relayed_at: now().toISOString(),
+        } as const;
         await pool.start(() => send(encodeLedgerEvent(event)));
       }
       progress.blocks++;

@@ -12,7 +12,9 @@ import { SendWindow } from './send-window';
 import { StreamAudit } from './stream-audit';
 
 /** One structured log entry of the relay. */
-export type RelayLog = (entry: { level: 'debug' | 'info' | 'warn' | 'error'; msg: string } & Record<string, unknown>) => void;
+export type RelayLog = (
+  entry: { level: 'debug' | 'info' | 'warn' | 'error'; msg: string } & Record<string, unknown>,
+) => void;
 
 /** What the relay counts, for logs, telemetry and `relay status`. */
 export interface RelayCounters {
@@ -29,7 +31,15 @@ export interface RelayCounters {
 export interface RelayDependencies {
   readonly settings: Pick<
     RelaySettings,
-    'bigchainDbApiUrl' | 'streamUrl' | 'startHeight' | 'sendConcurrency' | 'maxBufferedEvents' | 'pingIntervalMs' | 'idleProbeMs' | 'reconnectMaxDelayMs' | 'backfillBatchBlocks'
+    | 'bigchainDbApiUrl'
+    | 'streamUrl'
+    | 'startHeight'
+    | 'sendConcurrency'
+    | 'maxBufferedEvents'
+    | 'pingIntervalMs'
+    | 'idleProbeMs'
+    | 'reconnectMaxDelayMs'
+    | 'backfillBatchBlocks'
   >;
   readonly bigchainDb: Pick<BigchainDb, 'getInfo' | 'getBlock'>;
   readonly connectStream: (options: EventStreamOptions) => Promise<EventStreamConnection>;
@@ -50,7 +60,14 @@ export interface RelayDependencies {
  * it did not deliver is treated as dead. This is the one place that reconnects.
  */
 export class Relay {
-  readonly counters: RelayCounters = { relayed: 0, backfilled: 0, duplicatesSkipped: 0, malformedFrames: 0, reconnects: 0, newestKnownHeight: 0 };
+  readonly counters: RelayCounters = {
+    relayed: 0,
+    backfilled: 0,
+    duplicatesSkipped: 0,
+    malformedFrames: 0,
+    reconnects: 0,
+    newestKnownHeight: 0,
+  };
 
   private readonly telemetry: RelayTelemetry;
 
@@ -67,11 +84,13 @@ export class Relay {
         await this.session(signal);
         failures = 0;
       } catch (error) {
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- changes during the await above; TypeScript keeps the narrowing from before it
         if (signal.aborted) break;
         failures++;
         failure = error;
         this.deps.log({ level: 'warn', msg: 'relay session failed; reconnecting', error: String(error), failures });
       }
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- changes during the await above; TypeScript keeps the narrowing from before it
       if (signal.aborted) break;
       this.counters.reconnects++;
       this.telemetry.reconnecting(failures, failure);
@@ -92,7 +111,8 @@ export class Relay {
     // the checkpoint can pass it, and the next one backfills from the checkpoint.
     const broken = { seen: false };
     let audit: StreamAudit | undefined;
-    const streamUrl = settings.streamUrl ?? resolveStreamUrl((await bigchainDb.getInfo(signal)).streamsUrl, settings.bigchainDbApiUrl);
+    const streamUrl =
+      settings.streamUrl ?? resolveStreamUrl((await bigchainDb.getInfo(signal)).streamsUrl, settings.bigchainDbApiUrl);
     const stream = await this.deps.connectStream({
       url: streamUrl,
       pingIntervalMs: settings.pingIntervalMs,
@@ -111,9 +131,19 @@ export class Relay {
       await this.backfill(window, signal);
       audit = new StreamAudit(this.nextHeight(), bigchainDb, (height, expected, received) => {
         broken.seen = true;
-        log({ level: 'warn', msg: 'the Event Stream missed transactions of a block; backfilling it', height, expected, received });
+        log({
+          level: 'warn',
+          msg: 'the Event Stream missed transactions of a block; backfilling it',
+          height,
+          expected,
+          received,
+        });
       });
-      log({ level: 'info', msg: 'relaying live from the Event Stream', checkpoint: this.deps.checkpointer.getHeight() ?? null });
+      log({
+        level: 'info',
+        msg: 'relaying live from the Event Stream',
+        checkpoint: this.deps.checkpointer.getHeight() ?? null,
+      });
       await this.live(stream, window, signal, broken, audit);
       await window.drain();
       // The next session backfills from the checkpoint: it must include everything sent here.
@@ -185,12 +215,23 @@ export class Relay {
     await window.drain();
     if (window.error) throw window.error;
     await this.checkpointing;
-    if (sentBlocks > 0) this.deps.log({ level: 'info', msg: 'backfill done', blocks: sentBlocks, checkpoint: this.deps.checkpointer.getHeight() });
+    if (sentBlocks > 0)
+      this.deps.log({
+        level: 'info',
+        msg: 'backfill done',
+        blocks: sentBlocks,
+        checkpoint: this.deps.checkpointer.getHeight(),
+      });
   }
 
   private async sendBlock(block: LedgerBlock, source: 'backfill', window: SendWindow): Promise<void> {
     for (const transaction of block.transactions) {
-      await window.start(block.height, () => this.send({ height: block.height, assetId: transaction.assetId, transactionId: transaction.transactionId }, source));
+      await window.start(block.height, () =>
+        this.send(
+          { height: block.height, assetId: transaction.assetId, transactionId: transaction.transactionId },
+          source,
+        ),
+      );
     }
   }
 
@@ -226,7 +267,9 @@ export class Relay {
     let next = events.next();
     while (!signal.aborted && !window.error && !broken.seen) {
       let timer: NodeJS.Timeout | undefined;
-      const idle = new Promise<'idle'>((resolve) => (timer = setTimeout(resolve, this.deps.settings.idleProbeMs, 'idle')));
+      const idle = new Promise<'idle'>(
+        (resolve) => (timer = setTimeout(resolve, this.deps.settings.idleProbeMs, 'idle')),
+      );
       const result = await Promise.race([next, idle]);
       clearTimeout(timer);
       if (result === 'idle') {
@@ -237,29 +280,59 @@ export class Relay {
       // A malformed frame stood for an event that cannot be read, and the blocks after it would move the
       // checkpoint past its block: stop before any event that came after it (the flag is set as it arrives),
       // and let the next session backfill from the checkpoint. The open block is closed only if confirmed complete.
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the stream's callback while this loop awaits; TypeScript keeps the narrowing
       if (broken.seen) break;
       next = events.next();
-      const event = result.value;
-      this.counters.newestKnownHeight = Math.max(this.counters.newestKnownHeight, event.height);
-      if (event.height < this.nextHeight()) {
-        this.counters.duplicatesSkipped++;
-        this.telemetry.duplicateSkipped();
-        continue;
-      }
-      if (event.height !== open.height) Object.assign(open, { height: event.height, received: 0, suspect: -1 });
-      open.received++;
-      audit.record(event.height);
-      await window.start(event.height, () => this.send(event, 'stream'));
+      await this.accept(result.value, open, window, audit);
     }
     // Stopping or reconnecting: the last block may be complete already; confirming it now saves
     // re-sending it after the restart.
     if (open.height >= 0) await this.confirmBlock(open, window).catch(() => undefined);
   }
 
+  /** Takes one event off the stream: skips one below the next height, else counts it in the open block and sends it. */
+  private async accept(
+    event: StreamEvent,
+    open: { height: number; received: number; suspect: number },
+    window: SendWindow,
+    audit: StreamAudit,
+  ): Promise<void> {
+    this.counters.newestKnownHeight = Math.max(this.counters.newestKnownHeight, event.height);
+    if (event.height < this.nextHeight()) {
+      this.counters.duplicatesSkipped++;
+      this.telemetry.duplicateSkipped();
+      return;
+    }
+    if (event.height !== open.height) Object.assign(open, { height: event.height, received: 0, suspect: -1 });
+    open.received++;
+    audit.record(event.height);
+    await window.start(event.height, () => this.send(event, 'stream'));
+  }
+
   /** Closes the open block in the window when the node says it has no more transactions than were received. */
-  private async confirmBlock(open: { height: number; received: number }, window: SendWindow, signal?: AbortSignal): Promise<void> {
+  private async confirmBlock(
+    open: { height: number; received: number },
+    window: SendWindow,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const block = await this.deps.bigchainDb.getBlock(open.height, signal);
     if (block?.transactions.length === open.received) window.close(open.height);
+  }
+
+  /**
+   * Closes the open block (if any) when the node has as many transactions in it as were received; its height
+   * when the node has more.
+   */
+  private async checkOpenBlock(
+    open: { height: number; received: number },
+    window: SendWindow,
+    signal: AbortSignal,
+  ): Promise<number | undefined> {
+    if (open.height < 0) return undefined;
+    const expected = (await this.deps.bigchainDb.getBlock(open.height, signal))?.transactions.length ?? 0;
+    if (expected === open.received) window.close(open.height);
+    else if (expected > open.received) return open.height;
+    return undefined;
   }
 
   /**
@@ -269,13 +342,12 @@ export class Relay {
    * newer block with transactions the stream never delivered. (Seen only once, either may simply be
    * an instant old, its events on the way.)
    */
-  private async streamLooksDead(open: { height: number; received: number; suspect: number }, window: SendWindow, signal: AbortSignal): Promise<boolean> {
-    let suspect: number | undefined;
-    if (open.height >= 0) {
-      const expected = (await this.deps.bigchainDb.getBlock(open.height, signal))?.transactions.length ?? 0;
-      if (expected === open.received) window.close(open.height);
-      else if (expected > open.received) suspect = open.height;
-    }
+  private async streamLooksDead(
+    open: { height: number; received: number; suspect: number },
+    window: SendWindow,
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    let suspect = await this.checkOpenBlock(open, window, signal);
     if (suspect === undefined) {
       const probeHeight = Math.max(open.height + 1, this.nextHeight());
       const newer = await this.deps.bigchainDb.getBlock(probeHeight, signal);
@@ -286,7 +358,11 @@ export class Relay {
       open.suspect = suspect;
       return false;
     }
-    this.deps.log({ level: 'warn', msg: 'the Event Stream went quiet but the node has transactions it did not deliver; reconnecting', height: suspect });
+    this.deps.log({
+      level: 'warn',
+      msg: 'the Event Stream went quiet but the node has transactions it did not deliver; reconnecting',
+      height: suspect,
+    });
     return true;
   }
 

@@ -39,8 +39,13 @@ export class StreamAudit {
       // Up to AUDIT_BATCH blocks are asked for at once, then checked in order: one at a time, the checkpoint
       // could move only one node round trip per block and would trail the sends by hundreds of blocks under load.
       const from = this.verifiedThrough + 1;
-      const heights = Array.from({ length: Math.min(AUDIT_BATCH, height - this.verifiedThrough) }, (_, index) => from + index);
-      const expected = await Promise.all(heights.map(async (next) => (await this.bigchainDb.getBlock(next, signal))?.transactions.length ?? 0));
+      const heights = Array.from(
+        { length: Math.min(AUDIT_BATCH, height - this.verifiedThrough) },
+        (_, index) => from + index,
+      );
+      const expected = await Promise.all(
+        heights.map(async (next) => (await this.bigchainDb.getBlock(next, signal))?.transactions.length ?? 0),
+      );
       for (const [index, next] of heights.entries()) {
         const received = this.received.get(next) ?? 0;
         if (received < (expected[index] ?? 0)) {

@@ -27,8 +27,13 @@ export function parseFrame(text: string): StreamEvent | string {
   return checkFields(record);
 }
 
-function checkFields({ height, asset_id: assetId, transaction_id: transactionId }: Record<string, unknown>): StreamEvent | string {
-  if (typeof height !== 'number' || !Number.isSafeInteger(height) || height < 0) return '"height" is not an integer ≥ 0';
+function checkFields({
+  height,
+  asset_id: assetId,
+  transaction_id: transactionId,
+}: Record<string, unknown>): StreamEvent | string {
+  if (typeof height !== 'number' || !Number.isSafeInteger(height) || height < 0)
+    return '"height" is not an integer ≥ 0';
   if (typeof assetId !== 'string' || !HEX_64.test(assetId)) return '"asset_id" is not 64 lowercase hex digits';
   if (typeof transactionId !== 'string' || !HEX_64.test(transactionId)) {
     return '"transaction_id" is not 64 lowercase hex digits';

@@ -4,16 +4,16 @@ import type { ValidateFunction } from 'ajv';
 
 import type { AssetMatch, BigchainDb, BlockTransactionRef, LedgerBlock, NodeInfo } from './bigchaindb';
 import {
+  type BlockReplyTransaction,
   isAssetList,
   isBlock,
   isHeightList,
   isInfo,
   isTransaction,
   isTransactionList,
-  type BlockReplyTransaction,
 } from './bigchaindb-replies';
 import { ensureError, fromAjvErrors, TransactionRejectedError, UpstreamError } from './errors';
-import { stringifyJson, type JsonValue } from './transaction/json-value';
+import { type JsonValue, stringifyJson } from './transaction/json-value';
 
 export type { AssetMatch, BigchainDb, BlockTransactionRef, LedgerBlock, NodeInfo } from './bigchaindb';
 
@@ -162,13 +162,7 @@ export class BigchainDbClient implements BigchainDb {
       const message = `${SERVICE} replied to ${label(call)} with a body that is not JSON`;
       throw new UpstreamError({ status: 502, service: SERVICE, message, upstreamStatus: status, cause: json.error });
     }
-    const body = json.ok ? json.value : undefined;
-    // Only the node's JSON 404 means "not found"; its HTML 404 means no such route, i.e. a wrong apiUrl (spec §1.4).
-    if (status === 404 && call.notFoundIsAnswer === true && messageOf(body) !== undefined) return NOT_FOUND;
-    if (status === 400 && call.method === 'POST' && hasStringMessage(body)) {
-      throw new TransactionRejectedError({ message: body.message });
-    }
-    throw failedStatus(call, status, messageOf(body));
+    return notFoundOrThrow(call, status, json.ok ? json.value : undefined);
   }
 
   async #send(call: Call): Promise<{ status: number; text: string }> {
@@ -269,6 +263,16 @@ function label({ method, url }: Call): string {
 }
 
 type Parsed = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: Error };
+
+/** {@link NOT_FOUND} for the node's JSON 404 to a call that takes it as an answer; else throws the error the reply means. */
+function notFoundOrThrow(call: Call, status: number, body: unknown): typeof NOT_FOUND {
+  // Only the node's JSON 404 means "not found"; its HTML 404 means no such route, i.e. a wrong apiUrl (spec §1.4).
+  if (status === 404 && call.notFoundIsAnswer === true && messageOf(body) !== undefined) return NOT_FOUND;
+  if (status === 400 && call.method === 'POST' && hasStringMessage(body)) {
+    throw new TransactionRejectedError({ message: body.message });
+  }
+  throw failedStatus(call, status, messageOf(body));
+}
 
 function parseJsonText(text: string): Parsed {
   try {

@@ -1,6 +1,6 @@
-import { RestError, type BlockBlobClient, type ContainerClient } from '@azure/storage-blob';
+import { type BlockBlobClient, type ContainerClient, RestError } from '@azure/storage-blob';
 
-import { assertBlockHeight, isBlockHeight, type CheckpointStore, type StoredCheckpoint } from './checkpoint';
+import { assertBlockHeight, type CheckpointStore, isBlockHeight, type StoredCheckpoint } from './checkpoint';
 import { CheckpointConflictError, CheckpointCorruptError, CheckpointUnavailableError } from './relay-errors';
 
 /** Options of {@link BlobCheckpointStore}. */
@@ -99,7 +99,12 @@ export class BlobCheckpointStore implements CheckpointStore {
 
   #unavailable(operation: 'read' | 'write', error: unknown): Error {
     if (isAbort(error)) return error;
-    return new CheckpointUnavailableError({ location: this.location, operation, status: statusOf(error), cause: error });
+    return new CheckpointUnavailableError({
+      location: this.location,
+      operation,
+      status: statusOf(error),
+      cause: error,
+    });
   }
 
   #parse(body: Buffer): number {

@@ -1,8 +1,16 @@
 import type { TableClient } from '@azure/data-tables';
 
+import { type DriverHistory, driverHistorySchema } from './leasing/driver-history';
 import { compileLeasingSchema } from './leasing/leasing-validator';
-import { driverHistorySchema, type DriverHistory } from './leasing/driver-history';
-import { compileRowSchema, expectRow, getRow, parseJsonProperty, storageStatusOf, tableFailure, type RowAddress } from './table-rows';
+import {
+  compileRowSchema,
+  expectRow,
+  getRow,
+  parseJsonProperty,
+  type RowAddress,
+  storageStatusOf,
+  tableFailure,
+} from './table-rows';
 
 /** The row key of a driver's history in Table `drivers` (its partition key is the driver's public key). */
 export const DRIVER_HISTORY_ROW = 'history';
@@ -63,7 +71,12 @@ class TableDriverStore implements DriverStore {
     const address = { partitionKey: publicKey, rowKey: DRIVER_HISTORY_ROW };
     const row = await getRow(this.table, address);
     if (row === undefined) return undefined;
-    const history = expectRow(isDriverHistory, this.table, address, parseJsonProperty(this.table, address, 'history', row['history']));
+    const history = expectRow(
+      isDriverHistory,
+      this.table,
+      address,
+      parseJsonProperty(this.table, address, 'history', row['history']),
+    );
     const updatedAt = expectRow(isUpdatedAt, this.table, address, row['updatedAt']);
     return { publicKey, history, updatedAt };
   }

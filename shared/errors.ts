@@ -42,7 +42,11 @@ export class InvalidTransactionError extends Error {
   readonly field: string | undefined;
 
   constructor({ kind, detail, field }: InvalidTransactionErrorProperties) {
-    super(kind === 'SchemaValidationError' ? `Invalid transaction schema: ${detail}` : `Invalid transaction (${kind}): ${detail}`);
+    super(
+      kind === 'SchemaValidationError'
+        ? `Invalid transaction schema: ${detail}`
+        : `Invalid transaction (${kind}): ${detail}`,
+    );
     this.kind = kind;
     this.detail = detail;
     this.field = field;

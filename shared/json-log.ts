@@ -1,5 +1,8 @@
 /** One structured log entry. */
-export type LogEntry = { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly msg: string } & Record<string, unknown>;
+export type LogEntry = { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly msg: string } & Record<
+  string,
+  unknown
+>;
 
 /** Where structured log entries go. */
 export type Log = (entry: LogEntry) => void;
@@ -10,7 +13,8 @@ const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 const SECRET_KEY = /(connectionstring|accountkey|privatekey|password|secret|authorization|token|sig)$/i;
 
 function redact(value: unknown, depth = 0): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message, code: (value as { code?: unknown }).code };
+  if (value instanceof Error)
+    return { name: value.name, message: value.message, code: (value as { code?: unknown }).code };
   if (value === null || typeof value !== 'object' || depth > 8) return value;
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
   return Object.fromEntries(

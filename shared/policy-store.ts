@@ -3,7 +3,16 @@ import type { FromSchema } from 'json-schema-to-ts';
 
 import { UpstreamError } from './errors';
 import type { PremiumQuote } from './leasing/pricing';
-import { compileRowSchema, expectRow, getRow, heightOf, int64, storageStatusOf, tableFailure, type RowAddress } from './table-rows';
+import {
+  compileRowSchema,
+  expectRow,
+  getRow,
+  heightOf,
+  int64,
+  type RowAddress,
+  storageStatusOf,
+  tableFailure,
+} from './table-rows';
 
 /** The row key of a car's current policy in Table `policies` (its partition key is the car's asset id). */
 export const CURRENT_POLICY_ROW = 'current';
@@ -90,8 +99,13 @@ export function readPolicy(table: TableClient, assetId: string): Promise<Policy 
 }
 
 /** Whether `next` follows `stored` in the car's life, so that it replaces it. */
-export function supersedes(next: Pick<Policy, 'height' | 'spentTransactionId'>, stored: Pick<Policy, 'height' | 'transactionId'>): boolean {
-  return next.height > stored.height || (next.height === stored.height && next.spentTransactionId === stored.transactionId);
+export function supersedes(
+  next: Pick<Policy, 'height' | 'spentTransactionId'>,
+  stored: Pick<Policy, 'height' | 'transactionId'>,
+): boolean {
+  return (
+    next.height > stored.height || (next.height === stored.height && next.spentTransactionId === stored.transactionId)
+  );
 }
 
 const hex64 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
@@ -130,7 +144,11 @@ const parkedPolicySchema = {
   type: 'object',
   required: [...stateRequired, 'formerDriverPublicKey'],
   additionalProperties: false,
-  properties: { ...stateProperties, status: { type: 'string', const: 'parked' }, formerDriverPublicKey: { type: 'string', minLength: 1 } },
+  properties: {
+    ...stateProperties,
+    status: { type: 'string', const: 'parked' },
+    formerDriverPublicKey: { type: 'string', minLength: 1 },
+  },
 } as const;
 
 const isCoveredPolicy = compileRowSchema<FromSchema<typeof coveredPolicySchema>>(coveredPolicySchema);
@@ -190,7 +208,10 @@ class TablePolicyStore implements PolicyStore {
       status: row['status'],
     };
     if (row['status'] === 'parked') {
-      return expectRow(isParkedPolicy, this.table, address, { ...state, formerDriverPublicKey: row['formerDriverPublicKey'] });
+      return expectRow(isParkedPolicy, this.table, address, {
+        ...state,
+        formerDriverPublicKey: row['formerDriverPublicKey'],
+      });
     }
     const covered = {
       ...state,

@@ -21,7 +21,16 @@ export const annualPremiumSchema = {
 export const premiumChangeSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   type: 'object',
-  required: ['assetId', 'transactionId', 'height', 'driverId', 'driverPublicKey', 'annualPremium', 'status', 'computedAt'],
+  required: [
+    'assetId',
+    'transactionId',
+    'height',
+    'driverId',
+    'driverPublicKey',
+    'annualPremium',
+    'status',
+    'computedAt',
+  ],
   additionalProperties: false,
   properties: {
     /** The car's asset id. */
@@ -50,7 +59,16 @@ const isPremiumChange = ajv.compile<PremiumChange>(premiumChangeSchema);
 /** The message announcing a stored premium. */
 export function premiumChangeOf(record: PremiumRecord): PremiumChange {
   const { assetId, transactionId, height, driverId, driverPublicKey, annualPremium, status, computedAt } = record;
-  return { assetId, transactionId, height, driverId, driverPublicKey, annualPremium: { ...annualPremium }, status, computedAt };
+  return {
+    assetId,
+    transactionId,
+    height,
+    driverId,
+    driverPublicKey,
+    annualPremium: { ...annualPremium },
+    status,
+    computedAt,
+  };
 }
 
 /** The queue message text of a change: base64 of its UTF-8 JSON, as every queue message of this app. */

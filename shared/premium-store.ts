@@ -2,8 +2,8 @@ import { odata, type TableClient } from '@azure/data-tables';
 import type { FromSchema } from 'json-schema-to-ts';
 
 import { CorruptRowError } from './errors';
-import { annualPremiumSchema } from './premium-change';
 import type { PremiumFactors, PremiumQuote } from './leasing/pricing';
+import { annualPremiumSchema } from './premium-change';
 import {
   compileRowSchema,
   expectRow,
@@ -11,9 +11,9 @@ import {
   heightOf,
   int64,
   parseJsonProperty,
+  type RowAddress,
   storageStatusOf,
   tableFailure,
-  type RowAddress,
 } from './table-rows';
 
 /** The premium the insurer computed for one lease transfer: a row of Table `premiums`. */
@@ -46,7 +46,9 @@ export interface PremiumStore {
    *
    * @throws UpstreamError when storage fails; CorruptRowError when the stored row is not a premium record.
    */
-  insertPremiumIfAbsent(record: Omit<PremiumRecord, 'notified'>): Promise<{ readonly inserted: boolean; readonly record: PremiumRecord }>;
+  insertPremiumIfAbsent(
+    record: Omit<PremiumRecord, 'notified'>,
+  ): Promise<{ readonly inserted: boolean; readonly record: PremiumRecord }>;
   /**
    * Records that the row's `premium-changes` message was sent.
    *
@@ -138,7 +140,9 @@ const isPremiumRecord = compileRowSchema<FromSchema<typeof premiumRecordSchema>>
 class TablePremiumStore implements PremiumStore {
   constructor(private readonly table: TableClient) {}
 
-  async insertPremiumIfAbsent(premium: Omit<PremiumRecord, 'notified'>): Promise<{ inserted: boolean; record: PremiumRecord }> {
+  async insertPremiumIfAbsent(
+    premium: Omit<PremiumRecord, 'notified'>,
+  ): Promise<{ inserted: boolean; record: PremiumRecord }> {
     const record: PremiumRecord = { ...premium, notified: false };
     const address = addressOf(record.assetId, record.transactionId);
     try {
@@ -167,7 +171,7 @@ class TablePremiumStore implements PremiumStore {
   async listPremiums(assetId: string): Promise<PremiumRecord[]> {
     const records: PremiumRecord[] = [];
     try {
-      const rows = this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${assetId}` } });
+      const rows = this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${assetId}` } });
       for await (const row of rows) records.push(this.fromEntity(addressOf(assetId, String(row.rowKey)), row));
     } catch (error: unknown) {
       if (error instanceof CorruptRowError) throw error;

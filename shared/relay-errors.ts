@@ -84,7 +84,10 @@ export class CheckpointUnavailableError extends Error {
 
   constructor({ location, operation, status, cause }: CheckpointUnavailableErrorProperties) {
     const detail = ensureError(cause).message;
-    super(`checkpoint "${location}": ${operation} failed${status === undefined ? '' : ` (HTTP ${status})`}: ${detail}`, { cause });
+    super(
+      `checkpoint "${location}": ${operation} failed${status === undefined ? '' : ` (HTTP ${status})`}: ${detail}`,
+      { cause },
+    );
     this.location = location;
     this.operation = operation;
     this.status = status;
@@ -116,7 +119,11 @@ export class LeaseLostError extends Error {
   readonly kind: LeaseLossKind;
 
   constructor({ location, instanceId, kind, cause }: LeaseLostErrorProperties) {
-    const how = { taken: 'taken by another party', expired: 'not renewed before it would expire', released: 'released by its holder' }[kind];
+    const how = {
+      taken: 'taken by another party',
+      expired: 'not renewed before it would expire',
+      released: 'released by its holder',
+    }[kind];
     super(`leader lease "${location}" held by ${instanceId} was ${how}`, { cause });
     this.location = location;
     this.instanceId = instanceId;

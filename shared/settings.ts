@@ -2,7 +2,12 @@ import { hostname } from 'node:os';
 
 import Ajv, { type ErrorObject } from 'ajv';
 
-import { resolveStorageConnection, StorageConnectionError, type StorageConnection, type StorageService } from './storage-connection';
+import {
+  resolveStorageConnection,
+  type StorageConnection,
+  StorageConnectionError,
+  type StorageService,
+} from './storage-connection';
 import { publicKeyOfPrivateKey } from './transaction/ed25519-keys';
 
 /**
@@ -26,7 +31,10 @@ const positiveInteger = (defaultValue: number, maximum: number) =>
   ({ type: 'integer', minimum: 1, maximum, default: defaultValue }) as const;
 
 // `ClientId=<user-assigned identity>;Authorization=AAD`, where Application Insights has local authentication off.
-const applicationInsightsAuthentication = { type: 'string', pattern: '(^|;)\\s*Authorization\\s*=\\s*AAD\\s*(;|$)' } as const;
+const applicationInsightsAuthentication = {
+  type: 'string',
+  pattern: '(^|;)\\s*Authorization\\s*=\\s*AAD\\s*(;|$)',
+} as const;
 
 const relaySchema = {
   type: 'object',
@@ -35,8 +43,16 @@ const relaySchema = {
     BIGCHAINDB_URL: { type: 'string', pattern: '^https?://' },
     BIGCHAINDB_STREAM_URL: { type: 'string', pattern: '^wss?://' },
     RELAY_STORAGE_CONNECTION: { type: 'string', minLength: 1, default: 'AzureWebJobsStorage' },
-    LEDGER_EVENTS_QUEUE: { type: 'string', pattern: '^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$', default: 'ledger-events' },
-    RELAY_CHECKPOINT_CONTAINER: { type: 'string', pattern: '^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$', default: 'relay-checkpoints' },
+    LEDGER_EVENTS_QUEUE: {
+      type: 'string',
+      pattern: '^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$',
+      default: 'ledger-events',
+    },
+    RELAY_CHECKPOINT_CONTAINER: {
+      type: 'string',
+      pattern: '^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$',
+      default: 'relay-checkpoints',
+    },
     RELAY_START_HEIGHT: { type: 'integer', minimum: 0, default: 0 },
     RELAY_SEND_CONCURRENCY: positiveInteger(32, 256),
     RELAY_MAX_BUFFERED_EVENTS: positiveInteger(10_000, 1_000_000),
@@ -104,7 +120,7 @@ export function parseRelaySettings(env: Readonly<Record<string, string | undefin
     idleProbeMs: v.RELAY_IDLE_PROBE_MS,
     reconnectMaxDelayMs: v.RELAY_RECONNECT_MAX_DELAY_MS,
     leaseSeconds: v.RELAY_LEASE_SECONDS,
-    instanceId: v.RELAY_INSTANCE_ID ?? `${hostname()}-${process.pid}`,
+    instanceId: (v.RELAY_INSTANCE_ID as string | undefined) ?? `${hostname()}-${process.pid}`,
     applicationInsightsConnectionString: v.APPLICATIONINSIGHTS_CONNECTION_STRING,
     applicationInsightsAuthenticationString: v.APPLICATIONINSIGHTS_AUTHENTICATION_STRING,
     shutdownFile: v.WEBJOBS_SHUTDOWN_FILE,
@@ -120,7 +136,11 @@ const functionsSchema = {
     // An Ed25519 seed in base58 (BigchainDB's private key encoding): 32 bytes are 43 or 44 characters.
     LEASING_COMPANY_PRIVATE_KEY: { type: 'string', pattern: '^[1-9A-HJ-NP-Za-km-z]{32,44}$' },
     LEDGER_WEBHOOK_SECRET: { type: 'string', minLength: 32 },
-    RELAY_CHECKPOINT_CONTAINER: { type: 'string', pattern: '^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$', default: 'relay-checkpoints' },
+    RELAY_CHECKPOINT_CONTAINER: {
+      type: 'string',
+      pattern: '^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$',
+      default: 'relay-checkpoints',
+    },
     APPLICATIONINSIGHTS_CONNECTION_STRING: { type: 'string', minLength: 1 },
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: applicationInsightsAuthentication,
   },
@@ -196,8 +216,13 @@ function settingNamesOf(schema: {
   });
 }
 
-function presentValues(env: Readonly<Record<string, string | undefined>>, names: readonly string[]): Record<string, unknown> {
-  return Object.fromEntries(names.filter((name) => env[name] !== undefined && env[name] !== '').map((name) => [name, env[name]]));
+function presentValues(
+  env: Readonly<Record<string, string | undefined>>,
+  names: readonly string[],
+): Record<string, unknown> {
+  return Object.fromEntries(
+    names.filter((name) => env[name] !== undefined && env[name] !== '').map((name) => [name, env[name]]),
+  );
 }
 
 function resolveAllServices(
@@ -205,11 +230,15 @@ function resolveAllServices(
   problems: { setting: string; problem: string }[],
 ): Record<StorageService, StorageConnection> | undefined {
   try {
-    const resolve = (service: StorageService): StorageConnection => resolveStorageConnection(env, 'AzureWebJobsStorage', service);
+    const resolve = (service: StorageService): StorageConnection =>
+      resolveStorageConnection(env, 'AzureWebJobsStorage', service);
     return Object.freeze({ blob: resolve('blob'), queue: resolve('queue'), table: resolve('table') });
   } catch (error: unknown) {
     if (!(error instanceof StorageConnectionError)) throw error;
-    problems.push({ setting: error.setting, problem: 'is required: a connection string, or __accountName / __<service>ServiceUri' });
+    problems.push({
+      setting: error.setting,
+      problem: 'is required: a connection string, or __accountName / __<service>ServiceUri',
+    });
     return undefined;
   }
 }
@@ -218,7 +247,10 @@ function publicKeyOrProblem(privateKey: string, problems: { setting: string; pro
   try {
     return publicKeyOfPrivateKey(privateKey);
   } catch {
-    problems.push({ setting: 'LEASING_COMPANY_PRIVATE_KEY', problem: 'must be a base58 Ed25519 private key (32-byte seed)' });
+    problems.push({
+      setting: 'LEASING_COMPANY_PRIVATE_KEY',
+      problem: 'must be a base58 Ed25519 private key (32-byte seed)',
+    });
     return undefined;
   }
 }
@@ -231,7 +263,8 @@ function apiRoot(url: string): string {
 
 function problemsOf(errors: readonly ErrorObject[]): { setting: string; problem: string }[] {
   return errors.map((error) => {
-    const setting = error.keyword === 'required' ? String(error.params['missingProperty']) : error.instancePath.slice(1);
+    const setting =
+      error.keyword === 'required' ? String(error.params['missingProperty']) : error.instancePath.slice(1);
     return { setting, problem: error.keyword === 'required' ? 'is required' : (error.message ?? 'is invalid') };
   });
 }

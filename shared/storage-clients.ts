@@ -6,7 +6,9 @@ import type { StorageConnection } from './storage-connection';
 
 // Local emulators (Azurite) speak plain HTTP; the Tables SDK refuses that unless told otherwise.
 const insecureIfLocal = (connectionString: string): { allowInsecureConnection: boolean } => ({
-  allowInsecureConnection: /(^|;)\s*(UseDevelopmentStorage=true|DefaultEndpointsProtocol=http)\s*(;|$)/i.test(connectionString),
+  allowInsecureConnection: /(^|;)\s*(UseDevelopmentStorage=true|DefaultEndpointsProtocol=http)\s*(;|$)/i.test(
+    connectionString,
+  ),
 });
 
 /** A queue service client for a resolved connection. */
@@ -26,7 +28,11 @@ export function createBlobServiceClient(connection: StorageConnection): BlobServ
 /** A table client for a resolved connection. */
 export function createTableClient(connection: StorageConnection, tableName: string): TableClient {
   return connection.kind === 'connectionString'
-    ? TableClient.fromConnectionString(connection.connectionString, tableName, insecureIfLocal(connection.connectionString))
+    ? TableClient.fromConnectionString(
+        connection.connectionString,
+        tableName,
+        insecureIfLocal(connection.connectionString),
+      )
     : new TableClient(connection.serviceUri, tableName, connection.credential);
 }
 

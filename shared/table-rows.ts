@@ -35,10 +35,16 @@ export function storageStatusOf(error: unknown): number | undefined {
  * The {@link UpstreamError} (service `storage`, status 503) of a table call that failed in a way that is no
  * answer: the caller retries later (HTTP 503 with `Retry-After`, or a queue redelivery).
  */
-export function tableFailure(table: TableClient, operation: string, address: RowAddress | undefined, error: unknown): UpstreamError {
+export function tableFailure(
+  table: TableClient,
+  operation: string,
+  address: RowAddress | undefined,
+  error: unknown,
+): UpstreamError {
   const cause = ensureError(error);
   const upstreamStatus = storageStatusOf(error);
-  const where = address === undefined ? table.tableName : `${table.tableName}/${address.partitionKey}/${address.rowKey}`;
+  const where =
+    address === undefined ? table.tableName : `${table.tableName}/${address.partitionKey}/${address.rowKey}`;
   const status = upstreamStatus === undefined ? '' : ` (HTTP ${upstreamStatus})`;
   return new UpstreamError({
     status: 503,
@@ -64,9 +70,12 @@ export function storageErrorCodeOf(error: unknown): string | undefined {
  *
  * @throws UpstreamError for any other failure, a missing table included (a deployment fault, never "no row").
  */
-export async function getRow(table: TableClient, address: RowAddress): Promise<(Record<string, unknown> & { etag: string }) | undefined> {
+export async function getRow(
+  table: TableClient,
+  address: RowAddress,
+): Promise<(Record<string, unknown> & { etag: string }) | undefined> {
   try {
-    return await table.getEntity<Record<string, unknown>>(address.partitionKey, address.rowKey);
+    return await table.getEntity(address.partitionKey, address.rowKey);
   } catch (error: unknown) {
     if (storageStatusOf(error) === 404 && storageErrorCodeOf(error) !== 'TableNotFound') return undefined;
     throw tableFailure(table, 'read', address, error);
@@ -78,11 +87,18 @@ export async function getRow(table: TableClient, address: RowAddress): Promise<(
  *
  * @throws CorruptRowError naming the row, the field and the rule it breaks.
  */
-export function expectRow<T>(validate: ValidateFunction<T>, table: TableClient, address: RowAddress, value: unknown): T {
+export function expectRow<T>(
+  validate: ValidateFunction<T>,
+  table: TableClient,
+  address: RowAddress,
+  value: unknown,
+): T {
   if (validate(value)) return value;
   const first = validate.errors?.[0];
   const reason =
-    first === undefined ? 'does not match its schema' : `${first.instancePath || '/'} ${first.message ?? `must pass ${first.keyword}`}`;
+    first === undefined
+      ? 'does not match its schema'
+      : `${first.instancePath || '/'} ${first.message ?? `must pass ${first.keyword}`}`;
   throw new CorruptRowError({ table: table.tableName, ...address, reason });
 }
 
@@ -92,7 +108,8 @@ export function expectRow<T>(validate: ValidateFunction<T>, table: TableClient, 
  * @throws CorruptRowError when it is not a string of JSON.
  */
 export function parseJsonProperty(table: TableClient, address: RowAddress, name: string, value: unknown): unknown {
-  if (typeof value !== 'string') throw new CorruptRowError({ table: table.tableName, ...address, reason: `/${name} must be JSON text` });
+  if (typeof value !== 'string')
+    throw new CorruptRowError({ table: table.tableName, ...address, reason: `/${name} must be JSON text` });
   try {
     return JSON.parse(value) as unknown;
   } catch (error: unknown) {

@@ -76,10 +76,15 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   if (connectionString === undefined) return noopTelemetry;
   const redact = redactor(connectionString);
   try {
-    const credential = options.authenticationString === undefined ? undefined : managedIdentityFor(options.authenticationString);
+    const credential =
+      options.authenticationString === undefined ? undefined : managedIdentityFor(options.authenticationString);
     return new ApplicationInsightsTelemetry(options, connectionString, credential, redact);
   } catch (error: unknown) {
-    options.log?.({ level: 'warn', msg: 'telemetry could not be set up; it is off', error: redact(ensureError(error).message) });
+    options.log?.({
+      level: 'warn',
+      msg: 'telemetry could not be set up; it is off',
+      error: redact(ensureError(error).message),
+    });
     return noopTelemetry;
   }
 }
@@ -111,7 +116,9 @@ function managedIdentityFor(authenticationString: string): TokenCredential {
 
 /** Replaces the connection string and its instrumentation key in `text`: SDK messages are logged only through this. */
 function redactor(connectionString: string): (text: string) => string {
-  const secrets = [connectionString, /InstrumentationKey=([^;]+)/i.exec(connectionString)?.[1]].filter((secret): secret is string => !!secret);
+  const secrets = [connectionString, /InstrumentationKey=([^;]+)/i.exec(connectionString)?.[1]].filter(
+    (secret): secret is string => !!secret,
+  );
   return (text) => secrets.reduce((redacted, secret) => redacted.split(secret).join('[redacted]'), text);
 }
 
@@ -142,8 +149,10 @@ class ApplicationInsightsTelemetry implements Telemetry {
   ) {
     this.timeoutMs = options.timeoutMs ?? 5_000;
     // Loaded here, not on import: it takes about a second, and most processes and tests run without it.
+    /* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, not on import (see above) */
     const { TelemetryClient } = require('applicationinsights') as typeof import('applicationinsights');
     const { resourceFromAttributes } = require('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
+    /* eslint-enable @typescript-eslint/no-require-imports -- end of the lazily loaded modules */
     // The exporter reads this switch from the environment only (monitor-opentelemetry-exporter export/base.js).
     // Left on, every process would also report SDK statistics to Microsoft's own endpoint, and a 15 s timer
     // of theirs would hold the process after shutdown.
@@ -218,7 +227,11 @@ class ApplicationInsightsTelemetry implements Telemetry {
   private fail(message: string): void {
     if (this.failureLogged) return;
     this.failureLogged = true;
-    this.options.log?.({ level: 'warn', msg: 'telemetry failed; further telemetry failures are not logged', error: this.redact(message) });
+    this.options.log?.({
+      level: 'warn',
+      msg: 'telemetry failed; further telemetry failures are not logged',
+      error: this.redact(message),
+    });
   }
 }
 
@@ -230,10 +243,15 @@ function listenToSdkErrors(listener: (message: string) => void): () => void {
   if (sdkErrorListeners.size === 0) {
     const ignore = (): void => undefined;
     const error = (...args: unknown[]): void => {
-      const message = args.map((arg) => (arg instanceof Error ? arg.message : typeof arg === 'string' ? arg : '')).join(' ');
+      const message = args
+        .map((arg) => (arg instanceof Error ? arg.message : typeof arg === 'string' ? arg : ''))
+        .join(' ');
       for (const each of sdkErrorListeners) each(message);
     };
-    diag.setLogger({ error, warn: ignore, info: ignore, debug: ignore, verbose: ignore }, { logLevel: DiagLogLevel.ERROR, suppressOverrideMessage: true });
+    diag.setLogger(
+      { error, warn: ignore, info: ignore, debug: ignore, verbose: ignore },
+      { logLevel: DiagLogLevel.ERROR, suppressOverrideMessage: true },
+    );
   }
   sdkErrorListeners.add(listener);
   return () => {

@@ -1,14 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, request } from 'node:http';
-import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 
 import { Transaction } from 'bigchaindb-driver';
 
-import { generateKeyPair, signTransaction, type KeyPair } from '../../shared/transaction/signing';
+import { generateKeyPair, type KeyPair, signTransaction } from '../../shared/transaction/signing';
 
 // Dev node throughput: pre-signed CREATEs, then a TRANSFER of each, posted in commit mode with
 // `concurrency` requests in flight, against a dev node in its own process (so its RSS is its own),
@@ -25,25 +25,32 @@ if (values.storage !== 'file' && values.storage !== 'memory') throw new Error('-
 const pairs = Number(values.count) / 2;
 const concurrency = Number(values.concurrency);
 
-type Signed = { id: string; outputs: unknown[] };
-
 function presign(company: KeyPair, lessees: KeyPair[]): { creates: string[]; transfers: string[] } {
   const creates: string[] = [];
   const transfers: string[] = [];
   for (let i = 0; i < pairs; i++) {
-    const asset = { vin: `WVWZZZ1KZAW${String(i).padStart(6, '0')}`, make: 'Volkswagen', model: 'Golf', year: 2024, plant: 'Wolfsburg' };
+    const asset = {
+      vin: `WVWZZZ1KZAW${String(i).padStart(6, '0')}`,
+      make: 'Volkswagen',
+      model: 'Golf',
+      year: 2024,
+      plant: 'Wolfsburg',
+    };
     const output = Transaction.makeOutput(Transaction.makeEd25519Condition(company.publicKey));
-    const create = signTransaction(Transaction.makeCreateTransaction(asset, { registered: i }, [output], company.publicKey), [company]);
+    const create = signTransaction(
+      Transaction.makeCreateTransaction(asset, { registered: i }, [output], company.publicKey),
+      [company],
+    );
     const lessee = lessees[i % lessees.length] as KeyPair;
     const transfer = signTransaction(
       Transaction.makeTransferTransaction(
-        [{ tx: create as never, output_index: 0 }],
+        [{ tx: create, output_index: 0 }],
         [Transaction.makeOutput(Transaction.makeEd25519Condition(lessee.publicKey))],
         { lease: i },
       ),
       [company],
     );
-    creates.push(JSON.stringify(create as Signed));
+    creates.push(JSON.stringify(create));
     transfers.push(JSON.stringify(transfer));
   }
   return { creates, transfers };
@@ -51,9 +58,13 @@ function presign(company: KeyPair, lessees: KeyPair[]): { creates: string[]; tra
 
 async function startNode(dataDir: string): Promise<{ child: ChildProcess; apiUrl: string }> {
   const storage = values.storage === 'memory' ? ['--memory'] : ['--data', dataDir];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'dev/bigchaindb/cli.ts', ...storage, '--port', '0', '--ws-port', '0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'dev/bigchaindb/cli.ts', ...storage, '--port', '0', '--ws-port', '0'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let output = '';
   for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
     output += chunk.toString();
@@ -68,7 +79,11 @@ function post(agent: Agent, url: URL, body: string): Promise<number> {
     const started = performance.now();
     const req = request(url, { method: 'POST', agent, headers: { 'Content-Type': 'application/json' } }, (res) => {
       res.resume();
-      res.on('end', () => (res.statusCode === 202 ? resolve(performance.now() - started) : reject(new Error(`HTTP ${res.statusCode}`))));
+      res.on('end', () =>
+        res.statusCode === 202
+          ? resolve(performance.now() - started)
+          : reject(new Error(`HTTP ${String(res.statusCode)}`)),
+      );
     });
     req.on('error', reject);
     req.end(body);

@@ -2,8 +2,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 import type { QueueClient, QueueServiceClient } from '@azure/storage-queue';
 
-import { encodeLedgerEvent } from '../../shared/ledger-event';
 import type { SignedTransaction } from '../../shared/leasing/car-transactions';
+import { encodeLedgerEvent } from '../../shared/ledger-event';
 import type { E2eStack } from '../../test/helpers/e2e-stack';
 import { commitAll } from '../../test/helpers/lease-load';
 import { round } from './offered-load';
@@ -33,7 +33,12 @@ export async function runSustained(stack: E2eStack, leases: readonly SignedTrans
   await stack.waitForAnnounced(leases.map(({ id }) => id));
   const seconds = (performance.now() - started) / 1000;
   await stack.waitForEmptyLedgerEvents();
-  return { leases: leases.length, queueDepthAtStart: depth, seconds: round(seconds), premiumsPerSecond: round(leases.length / seconds) };
+  return {
+    leases: leases.length,
+    queueDepthAtStart: depth,
+    seconds: round(seconds),
+    premiumsPerSecond: round(leases.length / seconds),
+  };
 }
 
 /** What the raw drain measured. */
@@ -71,7 +76,10 @@ export async function rawDrain(service: QueueServiceClient, count: number): Prom
   };
   while (deleted < count) {
     while (inFlight > NEW_BATCH_THRESHOLD) await new Promise<void>((resolve) => (settled = resolve));
-    const { receivedMessageItems: items } = await queue.receiveMessages({ numberOfMessages: BATCH_SIZE, visibilityTimeout: 600 });
+    const { receivedMessageItems: items } = await queue.receiveMessages({
+      numberOfMessages: BATCH_SIZE,
+      visibilityTimeout: 600,
+    });
     for (const { messageId, popReceipt } of items) deletion(messageId, popReceipt);
     if (items.length === 0 && inFlight > 0) await new Promise<void>((resolve) => (settled = resolve));
     else if (items.length === 0) break;
@@ -88,7 +96,13 @@ async function fill(queue: QueueClient, count: number): Promise<void> {
       while (next < count) {
         const serial = next++;
         const id = serial.toString(16).padStart(64, '0');
-        const text = encodeLedgerEvent({ transaction_id: id, asset_id: id, height: serial, source: 'stream', relayed_at: new Date().toISOString() });
+        const text = encodeLedgerEvent({
+          transaction_id: id,
+          asset_id: id,
+          height: serial,
+          source: 'stream',
+          relayed_at: new Date().toISOString(),
+        });
         await queue.sendMessage(text);
       }
     }),

@@ -44,7 +44,12 @@ export interface OfferedLoadResult {
  *
  * @throws Error when a POST is not answered 202.
  */
-export async function runOfferedLoad(stack: E2eStack, leases: readonly SignedTransaction[], perSecond: number, waitMs: number): Promise<OfferedLoadResult> {
+export async function runOfferedLoad(
+  stack: E2eStack,
+  leases: readonly SignedTransaction[],
+  perSecond: number,
+  waitMs: number,
+): Promise<OfferedLoadResult> {
   const committedAt = new Map<string, { monotonic: number; wall: number }>();
   const intervalMs = 1000 / perSecond;
   const started = performance.now();
@@ -89,7 +94,11 @@ async function breakdown(
   committedAt: ReadonlyMap<string, { wall: number }>,
   seen: ReadonlyMap<string, number>,
 ): Promise<OfferedLoadResult['breakdownMs']> {
-  const stages = { commitToRelayed: [] as number[], relayedToComputed: [] as number[], computedToAnnouncement: [] as number[] };
+  const stages = {
+    commitToRelayed: [] as number[],
+    relayedToComputed: [] as number[],
+    computedToAnnouncement: [] as number[],
+  };
   const rows = stack.services.premiums.listEntities<{ computedAt?: string; relayedAt?: string }>({
     queryOptions: { select: ['RowKey', 'computedAt', 'relayedAt'] },
   });
@@ -97,7 +106,13 @@ async function breakdown(
     const id = String(row.rowKey);
     const committed = committedAt.get(id)?.wall;
     const announced = seen.get(id);
-    if (committed === undefined || announced === undefined || row.computedAt === undefined || row.relayedAt === undefined) continue;
+    if (
+      committed === undefined ||
+      announced === undefined ||
+      row.computedAt === undefined ||
+      row.relayedAt === undefined
+    )
+      continue;
     const [relayed, computed] = [Date.parse(row.relayedAt), Date.parse(row.computedAt)];
     stages.commitToRelayed.push(relayed - committed);
     stages.relayedToComputed.push(computed - relayed);
@@ -113,7 +128,8 @@ async function breakdown(
 /** p50, p95, p99 and max of `values` (nearest rank), rounded to 0.1 ms; all 0 when there are none. */
 export function percentiles(values: readonly number[]): Percentiles {
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number): number => round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0);
+  const at = (p: number): number =>
+    round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0);
   return { p50: at(50), p95: at(95), p99: at(99), max: round(sorted.at(-1) ?? 0) };
 }
 

@@ -3,9 +3,9 @@ import { parseArgs } from 'node:util';
 
 import { QueueServiceClient } from '@azure/storage-queue';
 
-import { startE2eStack, type E2eStack } from '../../test/helpers/e2e-stack';
+import { type E2eStack, startE2eStack } from '../../test/helpers/e2e-stack';
 import { carRegistrations, commitAll, leasesOf, loadDrivers, recordDrivers } from '../../test/helpers/lease-load';
-import { measureLoad, type LoadReading } from '../relay/machine-load';
+import { type LoadReading, measureLoad } from '../relay/machine-load';
 import { rawDrain, runSustained } from './drain';
 import { round, runOfferedLoad } from './offered-load';
 
@@ -39,13 +39,17 @@ const preload = positive('--preload', values.preload);
 
 function positive(flag: string, raw: string): number {
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${flag} must be a positive number, got "${raw}"\n${USAGE}`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`${flag} must be a positive number, got "${raw}"\n${USAGE}`);
   return value;
 }
 
 /** Measures the machine's load during `phase`, counting this bench's child processes as its own. */
 async function withLoad<T>(stack: E2eStack, phase: () => Promise<T>): Promise<T & { machine: LoadReading }> {
-  const children = (): number[] => [stack.storage.child.pid, stack.node.child.pid, stack.relay?.child.pid].filter((pid): pid is number => pid !== undefined);
+  const children = (): number[] =>
+    [stack.storage.child.pid, stack.node.child.pid, stack.relay?.child.pid].filter(
+      (pid): pid is number => pid !== undefined,
+    );
   const end = measureLoad(children);
   const result = await phase();
   return { ...result, machine: end() };
@@ -68,12 +72,20 @@ async function main(): Promise<void> {
 
     const offered = await withLoad(stack, () => runOfferedLoad(stack, leases.slice(0, offeredCount), rate, 60_000));
     const sustained = await withLoad(stack, () => runSustained(stack, leases.slice(offeredCount)));
-    const raw = await withLoad(stack, () => rawDrain(QueueServiceClient.fromConnectionString(stack.storage.connectionString), preload));
+    const raw = await withLoad(stack, () =>
+      rawDrain(QueueServiceClient.fromConnectionString(stack.storage.connectionString), preload),
+    );
     const ratio = round((sustained.premiumsPerSecond / raw.perSecond) * 100) / 100;
     const report = {
       benchmark: 'e2e',
       date: new Date().toISOString(),
-      machine: { cpus: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, loadavgAtStart, loadavgAtEnd: loadavg().map((v) => Number(v.toFixed(2))) },
+      machine: {
+        cpus: cpus().length,
+        memoryGb: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+        loadavgAtStart,
+        loadavgAtEnd: loadavg().map((v) => Number(v.toFixed(2))),
+      },
       offeredLoad: {
         ...offered,
         latencyFrom: 'the commit-mode POST of the lease answered 202',
@@ -81,7 +93,11 @@ async function main(): Promise<void> {
         target: { p99BelowMs: 1000, met: offered.missing === 0 && offered.commitToAnnouncementMs.p99 < 1000 },
       },
       sustained,
-      azuriteRawDrain: { ...raw, pattern: 'receive 16, delete each, receive again at 8 or fewer in flight (host.json batchSize 16, newBatchThreshold 8)' },
+      azuriteRawDrain: {
+        ...raw,
+        pattern:
+          'receive 16, delete each, receive again at 8 or fewer in flight (host.json batchSize 16, newBatchThreshold 8)',
+      },
       sustainedToRawRatio: { ratio, target: 0.8, met: ratio >= 0.8 },
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -91,6 +107,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bench:e2e failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `bench:e2e failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exitCode = 1;
 });

@@ -76,7 +76,11 @@ function get(options: { hostname: string; port: string; path: string; agent: Age
     const started = performance.now();
     const req = request(options, (res) => {
       res.resume();
-      res.once('end', () => (res.statusCode === 200 ? resolve(performance.now() - started) : reject(new Error(`HTTP ${res.statusCode}`))));
+      res.once('end', () =>
+        res.statusCode === 200
+          ? resolve(performance.now() - started)
+          : reject(new Error(`HTTP ${String(res.statusCode)}`)),
+      );
     });
     req.once('error', reject);
     req.end();

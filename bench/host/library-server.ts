@@ -15,10 +15,15 @@ import { serveOnLoopback } from './http-load';
  *
  * @throws Error (rejects) when the app has no HTTP function named `functionName`.
  */
-export async function startLibraryServer(appRoot: string, functionName: string): Promise<{ url: string; close: () => Promise<void> }> {
+export async function startLibraryServer(
+  appRoot: string,
+  functionName: string,
+): Promise<{ url: string; close: () => Promise<void> }> {
   const app = loadApp(appRoot);
   const fn = app.registrations.functions.find(({ metadata }) => metadata.name === functionName);
-  const trigger = Object.entries(fn?.metadata.bindings ?? {}).find(([, binding]) => binding.type === 'httpTrigger')?.[0];
+  const trigger = Object.entries(fn?.metadata.bindings ?? {}).find(
+    ([, binding]) => binding.type === 'httpTrigger',
+  )?.[0];
   if (!fn || !trigger) throw new Error(`${appRoot} has no HTTP function '${functionName}'`);
   return serveOnLoopback((request, response) => {
     invoke(app, fn, trigger, request, response).catch((error: unknown) => {
@@ -27,19 +32,46 @@ export async function startLibraryServer(appRoot: string, functionName: string):
   });
 }
 
-async function invoke(app: LoadedApp, fn: RegisteredFunction, trigger: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function invoke(
+  app: LoadedApp,
+  fn: RegisteredFunction,
+  trigger: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
   const invocationId = randomUUID();
-  const http: RpcHttpData = { method: request.method ?? 'GET', url: `http://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`, headers: {}, query: {}, params: {} };
-  for (const [name, value] of Object.entries(request.headers)) if (typeof value === 'string') (http.headers as Record<string, string>)[name] = value;
+  const http = rpcHttpRequest(request);
   const model = await app.programmingModel.getInvocationModel({
     invocationId,
-    request: { invocationId, functionId: fn.metadata.name, inputData: [{ name: trigger, data: { http } }], triggerMetadata: {} },
+    request: {
+      invocationId,
+      functionId: fn.metadata.name,
+      inputData: [{ name: trigger, data: { http } }],
+      triggerMetadata: {},
+    },
     metadata: fn.metadata,
     log: () => undefined,
   });
   const { context, inputs } = await model.getArguments();
   const result = await model.invokeFunction(context, inputs, fn.callback);
-  const returned = (await model.getResponse(context, result)).returnValue?.http;
+  writeResponse(response, (await model.getResponse(context, result)).returnValue?.http);
+}
+
+/** The incoming request as the worker's RPC data (single-valued headers only). */
+function rpcHttpRequest(request: IncomingMessage): RpcHttpData {
+  const http: RpcHttpData = {
+    method: request.method ?? 'GET',
+    url: `http://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`,
+    headers: {},
+    query: {},
+    params: {},
+  };
+  for (const [name, value] of Object.entries(request.headers))
+    if (typeof value === 'string') (http.headers as Record<string, string>)[name] = value;
+  return http;
+}
+
+function writeResponse(response: ServerResponse, returned: RpcHttpData | null | undefined): void {
   const bytes = returned?.body?.bytes ?? new Uint8Array(0);
   response.writeHead(Number(returned?.statusCode ?? 200), { ...returned?.headers, 'content-length': bytes.byteLength });
   response.end(bytes);

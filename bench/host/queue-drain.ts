@@ -1,6 +1,6 @@
-import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
+import { type QueueClient, QueueServiceClient } from '@azure/storage-queue';
 
-import { startLocalStorage, type LocalStorage } from '../../dev/azurite/local-storage';
+import { type LocalStorage, startLocalStorage } from '../../dev/azurite/local-storage';
 import { startHost } from '../../dev/functions-host/host';
 import type { HostLogEntry } from '../../dev/functions-host/host-log';
 import { round } from './http-load';
@@ -69,7 +69,12 @@ export async function drainRaw({ queue }: FilledQueue, messages: number): Promis
  *
  * @throws Error (rejects) when an invocation fails or the host logs an error: the figure would be meaningless.
  */
-export async function drainThroughHost(filled: FilledQueue, messages: number, appRoot: string, functionName: string): Promise<DrainResult & { toLastInvocationSeconds: number }> {
+export async function drainThroughHost(
+  filled: FilledQueue,
+  messages: number,
+  appRoot: string,
+  functionName: string,
+): Promise<DrainResult & { toLastInvocationSeconds: number }> {
   const executed = `Executed 'Functions.${functionName}' (Succeeded`;
   let count = 0;
   let settle: { resolve: () => void; reject: (error: Error) => void } | undefined;
@@ -79,7 +84,12 @@ export async function drainThroughHost(filled: FilledQueue, messages: number, ap
     else if (entry.msg.startsWith(executed) && ++count === messages) settle?.resolve();
   };
   const measure = startMeasure();
-  const host = await startHost({ appRoot, port: 0, settings: { AzureWebJobsStorage: filled.storage.connectionString }, log });
+  const host = await startHost({
+    appRoot,
+    port: 0,
+    settings: { AzureWebJobsStorage: filled.storage.connectionString },
+    log,
+  });
   let toLastInvocationSeconds = 0;
   try {
     await allExecuted;
@@ -99,7 +109,12 @@ function startMeasure(): { started: number; end: (drained: number, queue: QueueC
       const seconds = (performance.now() - started) / 1000;
       const used = process.cpuUsage(cpu);
       const { approximateMessagesCount = -1 } = await queue.getProperties();
-      return { perSecond: Math.round(drained / seconds), seconds: round(seconds), cpuSeconds: round((used.user + used.system) / 1e6), remaining: approximateMessagesCount };
+      return {
+        perSecond: Math.round(drained / seconds),
+        seconds: round(seconds),
+        cpuSeconds: round((used.user + used.system) / 1e6),
+        remaining: approximateMessagesCount,
+      };
     },
   };
 }

@@ -2,11 +2,11 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { readHostJson } from '../../dev/functions-host/host-config';
 import { startHost } from '../../dev/functions-host/host';
-import { driveLoad, round, startBareServer, type LoadResult } from './http-load';
+import { readHostJson } from '../../dev/functions-host/host-config';
+import { driveLoad, type LoadResult, round, startBareServer } from './http-load';
 import { startLibraryServer } from './library-server';
-import { drainRaw, drainThroughHost, fillFreshQueue, type DrainResult } from './queue-drain';
+import { drainRaw, type DrainResult, drainThroughHost, fillFreshQueue } from './queue-drain';
 
 // The local Functions host against the raw ceiling, measured in the same run and the same process:
 // HTTP requests/s through the host against the same handler behind a bare node:http server (target ≥ 0.8),
@@ -44,7 +44,10 @@ const median = (figures: readonly number[]): number => {
 };
 
 /** Runs `measure` for each side `rounds` times, the order reversed every other round. */
-async function alternate<S extends string, R>(sides: readonly S[], measure: (side: S) => Promise<R>): Promise<Record<S, R[]>> {
+async function alternate<S extends string, R>(
+  sides: readonly S[],
+  measure: (side: S) => Promise<R>,
+): Promise<Record<S, R[]>> {
   const results = Object.fromEntries(sides.map((side) => [side, [] as R[]])) as Record<S, R[]>;
   for (let i = 0; i < rounds; i++) {
     for (const side of i % 2 === 0 ? sides : [...sides].reverse()) results[side].push(await measure(side));
@@ -60,9 +63,12 @@ async function measureHttp(): Promise<Record<string, unknown>> {
   try {
     const urls = { bare: bare.url, library: library.url, host: `${host.url}/api/ping` };
     for (const url of Object.values(urls)) await driveLoad(url, warmup, concurrency);
-    const runs = await alternate(['bare', 'library', 'host'] as const, (side) => driveLoad(urls[side], requests, concurrency));
+    const runs = await alternate(['bare', 'library', 'host'] as const, (side) =>
+      driveLoad(urls[side], requests, concurrency),
+    );
     const rps = (side: keyof typeof runs): number => median(runs[side].map((run) => run.requestsPerSecond));
-    const cpuUs = (side: keyof typeof runs): number => Math.round((median(runs[side].map((run) => run.cpuSeconds)) * 1e6) / requests);
+    const cpuUs = (side: keyof typeof runs): number =>
+      Math.round((median(runs[side].map((run) => run.cpuSeconds)) * 1e6) / requests);
     const latency = (side: keyof typeof runs): { p50: number; p99: number } => ({
       p50: median(runs[side].map((run: LoadResult) => run.p50Ms)),
       p99: median(runs[side].map((run: LoadResult) => run.p99Ms)),
@@ -81,7 +87,11 @@ async function measureHttp(): Promise<Record<string, unknown>> {
       // CPU of the whole process per request, client included: steadier than requests/s on a shared box.
       cpuMicrosPerRequest: { bare: cpuUs('bare'), library: cpuUs('library'), host: cpuUs('host') },
       // The function called through @azure/functions alone, without the host: splits the gap into library and host.
-      libraryOnly: { rps: rps('library'), ratioToBare: round(rps('library') / rps('bare')), hostRatioToLibrary: round(rps('host') / rps('library')) },
+      libraryOnly: {
+        rps: rps('library'),
+        ratioToBare: round(rps('library') / rps('bare')),
+        hostRatioToLibrary: round(rps('host') / rps('library')),
+      },
     };
   } finally {
     await host.close();
@@ -94,7 +104,9 @@ async function measureHttp(): Promise<Record<string, unknown>> {
 async function drainOnce(side: 'raw' | 'host', count: number): Promise<DrainResult> {
   const filled = await fillFreshQueue(QUEUE_NAME, count);
   try {
-    return side === 'raw' ? await drainRaw(filled, count) : await drainThroughHost(filled, count, appRoot, QUEUE_FUNCTION);
+    return side === 'raw'
+      ? await drainRaw(filled, count)
+      : await drainThroughHost(filled, count, appRoot, QUEUE_FUNCTION);
   } finally {
     await filled.storage.close();
   }
@@ -124,7 +136,12 @@ async function measureQueue(): Promise<Record<string, unknown>> {
     remainingAfterDrain: Math.max(...runs.raw.map((run) => run.remaining), ...runs.host.map((run) => run.remaining)),
     raw: 'receiveMessages(32), then its deletes concurrently, one batch after another',
     // The default threshold is batchSize/2 × processors, so up to batchSize + threshold messages are in flight.
-    hostSettings: { batchSize, newBatchThreshold, maxInFlight: batchSize + newBatchThreshold, processors: availableParallelism() },
+    hostSettings: {
+      batchSize,
+      newBatchThreshold,
+      maxInFlight: batchSize + newBatchThreshold,
+      processors: availableParallelism(),
+    },
   };
 }
 

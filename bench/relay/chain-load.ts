@@ -16,7 +16,9 @@ export function signCreates(first: number, count: number): string[] {
     const n = first + i;
     const output = Transaction.makeOutput(Transaction.makeEd25519Condition(company.publicKey));
     const asset = { vin: `WVWZZZ1KZAW${String(n).padStart(7, '0')}`, make: 'Volkswagen' };
-    return JSON.stringify(signTransaction(Transaction.makeCreateTransaction(asset, { n }, [output], company.publicKey), [company]));
+    return JSON.stringify(
+      signTransaction(Transaction.makeCreateTransaction(asset, { n }, [output], company.publicKey), [company]),
+    );
   });
 }
 
@@ -68,5 +70,6 @@ export async function commitAll(apiUrl: string, bodies: readonly string[]): Prom
 /** Signs and commits `count` transactions in chunks, so that a chain of 100,000 never sits in memory as request bodies. */
 export async function preloadChain(apiUrl: string, first: number, count: number): Promise<void> {
   const chunk = 5_000;
-  for (let done = 0; done < count; done += chunk) await commitAll(apiUrl, signCreates(first + done, Math.min(chunk, count - done)));
+  for (let done = 0; done < count; done += chunk)
+    await commitAll(apiUrl, signCreates(first + done, Math.min(chunk, count - done)));
 }

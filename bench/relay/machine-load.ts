@@ -51,9 +51,13 @@ export function measureLoad(children: () => readonly number[]): () => LoadReadin
   const selfAtStart = ownTicks([]);
   return () => {
     const pids = children();
-    const own = ownTicks([]) - selfAtStart + pids.reduce((sum, pid) => sum + processTicks(pid) - (ownAtStart.get(pid) ?? 0), 0);
+    const own =
+      ownTicks([]) - selfAtStart + pids.reduce((sum, pid) => sum + processTicks(pid) - (ownAtStart.get(pid) ?? 0), 0);
     const seconds = (performance.now() - startedAt) / 1000;
     const other = (busyTicks() - busyAtStart - own) / TICKS_PER_SECOND / seconds;
-    return { loadavg: loadavg().map((value) => Number(value.toFixed(2))), otherProcessesCores: Number(Math.max(0, other).toFixed(2)) };
+    return {
+      loadavg: loadavg().map((value) => Number(value.toFixed(2))),
+      otherProcessesCores: Number(Math.max(0, other).toFixed(2)),
+    };
   };
 }

@@ -10,7 +10,12 @@ export interface MemorySummary {
    * The run in ten slices: messages relayed by the end of each, its highest RSS and heap size, and its lowest heap
    * use. The lowest heap use of a slice is about the live heap after a collection: flat means no leak.
    */
-  readonly slices: readonly { readonly events: number; readonly rssMb: number; readonly heapTotalMb: number; readonly heapUsedMinMb: number }[];
+  readonly slices: readonly {
+    readonly events: number;
+    readonly rssMb: number;
+    readonly heapTotalMb: number;
+    readonly heapUsedMinMb: number;
+  }[];
 }
 
 /** Summarizes `relay`'s samples (see {@link MemorySummary}). */

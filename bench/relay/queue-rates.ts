@@ -12,10 +12,21 @@ import { encodeLedgerEvent } from '../../shared/ledger-event';
 // of the store each, taking hours.
 
 /** Messages per second of `count` sends of a ledger-event-sized message with `concurrency` in flight, on a new queue `name`, emptied after. */
-export async function rawSendRate(service: QueueServiceClient, name: string, count: number, concurrency: number): Promise<number> {
+export async function rawSendRate(
+  service: QueueServiceClient,
+  name: string,
+  count: number,
+  concurrency: number,
+): Promise<number> {
   const queue = service.getQueueClient(name);
   await queue.create();
-  const text = encodeLedgerEvent({ transaction_id: 'a'.repeat(64), asset_id: 'b'.repeat(64), height: 1, source: 'stream', relayed_at: new Date().toISOString() });
+  const text = encodeLedgerEvent({
+    transaction_id: 'a'.repeat(64),
+    asset_id: 'b'.repeat(64),
+    height: 1,
+    source: 'stream',
+    relayed_at: new Date().toISOString(),
+  });
   let next = 0;
   const started = performance.now();
   await Promise.all(

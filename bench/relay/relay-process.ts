@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +19,10 @@ export type RelayEntry = 'dist' | 'package';
 
 const ENTRIES: Readonly<Record<RelayEntry, { readonly script: string; readonly build: string }>> = {
   dist: { script: join(repoRoot, 'dist/relay-worker/main.js'), build: 'npm run build' },
-  package: { script: join(repoRoot, 'dist/package/relay-webjob/App_Data/jobs/continuous/relay/run.js'), build: 'npm run package' },
+  package: {
+    script: join(repoRoot, 'dist/package/relay-webjob/App_Data/jobs/continuous/relay/run.js'),
+    build: 'npm run package',
+  },
 };
 const MB = 1024 * 1024;
 
@@ -68,11 +71,15 @@ export interface RelayLaunch {
 export function startRelay({ entry, env, nodeArgs }: RelayLaunch, progress: () => number): RelayProcess {
   const { script, build } = ENTRIES[entry];
   if (!existsSync(script)) throw new Error(`${script} is missing: run ${build} first`);
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--require', join(__dirname, 'memory-probe.cjs'), script], {
-    cwd: repoRoot,
-    env: { PATH: process.env['PATH'], ...env },
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...nodeArgs, '--require', join(__dirname, 'memory-probe.cjs'), script],
+    {
+      cwd: repoRoot,
+      env: { PATH: process.env['PATH'], ...env },
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    },
+  );
   const pid = child.pid as number;
   const log = new RelayLog();
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => log.write(chunk));
@@ -90,7 +97,14 @@ export function startRelay({ entry, env, nodeArgs }: RelayLaunch, progress: () =
     if (rssMb === undefined || heap.heapTotal === 0) return;
     const mb = (bytes: number): number => Math.round(bytes / MB);
     const seconds = Math.round((performance.now() - started) / 1000);
-    samples.push({ seconds, events: progress(), rssMb, heapUsedMb: mb(heap.heapUsed), heapTotalMb: mb(heap.heapTotal), externalMb: mb(heap.external) });
+    samples.push({
+      seconds,
+      events: progress(),
+      rssMb,
+      heapUsedMb: mb(heap.heapUsed),
+      heapTotalMb: mb(heap.heapTotal),
+      externalMb: mb(heap.external),
+    });
   }, 1_000);
 
   return {

@@ -6,10 +6,10 @@ import { QueueServiceClient } from '@azure/storage-queue';
 import { startLocalStorage } from '../../dev/azurite/local-storage';
 import { spawnDevNode } from '../../dev/stack/dev-node-process';
 import { signCreates } from './chain-load';
-import { QueueWatch } from './queue-rates';
 import { summarizeMemory } from './memory-summary';
+import { QueueWatch } from './queue-rates';
 import { DEPLOYED_NODE_OPTIONS, type RelayEntry } from './relay-process';
-import { catchUp, live, preload, restart, type Bench } from './scenarios';
+import { type Bench, catchUp, live, preload, restart } from './scenarios';
 
 // Relay benchmark: one run prints every figure as JSON. A chain of --preload transactions is caught up
 // by a relay started with no checkpoint (the memory figure covers this and the live phase, in one
@@ -90,7 +90,12 @@ async function main(): Promise<void> {
         {
           benchmark: 'relay',
           date: new Date().toISOString(),
-          machine: { cpus: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, loadavgAtStart: loadAtStart },
+          machine: {
+            cpus: cpus().length,
+            memoryGb: Math.round(totalmem() / 2 ** 30),
+            node: process.version,
+            loadavgAtStart: loadAtStart,
+          },
           concurrency,
           relay: { entry: relayEntry, nodeArgs: relayNodeArgs },
           preload: preloaded,

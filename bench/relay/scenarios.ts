@@ -1,10 +1,10 @@
 import type { QueueServiceClient } from '@azure/storage-queue';
 
 import { commitAll, preloadChain } from './chain-load';
-import { measureLoad, type LoadReading } from './machine-load';
-import { rawSendRate, type QueueWatch } from './queue-rates';
+import { type LoadReading, measureLoad } from './machine-load';
+import { type QueueWatch, rawSendRate } from './queue-rates';
 import type { RelayLogSummary } from './relay-log';
-import { startRelay, type RelayLaunch, type RelayProcess } from './relay-process';
+import { type RelayLaunch, type RelayProcess, startRelay } from './relay-process';
 
 // The relay's three rate figures, each next to Azurite's raw send rate measured just before it at the
 // same concurrency and message count (on a queue of the same Azurite, emptied after), with the machine's
@@ -35,13 +35,23 @@ export interface RateFigure {
 
 const ratio = (a: number, b: number): number => Number((a / b).toFixed(2));
 
-async function measureRaw(bench: Bench, phase: string, count: number, children: () => number[]): Promise<{ rate: number; load: LoadReading }> {
+async function measureRaw(
+  bench: Bench,
+  phase: string,
+  count: number,
+  children: () => number[],
+): Promise<{ rate: number; load: LoadReading }> {
   const load = measureLoad(() => [bench.nodePid, ...children()]);
   const rate = await rawSendRate(bench.queueService, `raw-${phase}`, count, bench.concurrency);
   return { rate, load: load() };
 }
 
-function figure(events: number, seconds: number, raw: { rate: number; load: LoadReading }, load: LoadReading): RateFigure {
+function figure(
+  events: number,
+  seconds: number,
+  raw: { rate: number; load: LoadReading },
+  load: LoadReading,
+): RateFigure {
   const perSecond = events / seconds;
   return {
     events,
@@ -56,7 +66,10 @@ function figure(events: number, seconds: number, raw: { rate: number; load: Load
 }
 
 /** Preloads a chain of `count` transactions (not timed against anything; reported for scale). */
-export async function preload(bench: Bench, count: number): Promise<{ events: number; seconds: number; load: LoadReading }> {
+export async function preload(
+  bench: Bench,
+  count: number,
+): Promise<{ events: number; seconds: number; load: LoadReading }> {
   const load = measureLoad(() => [bench.nodePid]);
   const started = performance.now();
   await preloadChain(bench.apiUrl, 0, count);
@@ -129,7 +142,12 @@ export interface RestartFigure extends RateFigure {
  * Stops `relay` (SIGTERM: it writes its checkpoint), commits `missed` transactions, then starts a new relay
  * and times it from holding the lease until all of them are sent.
  */
-export async function restart(bench: Bench, relay: RelayProcess, missed: number, catchUp: RateFigure): Promise<RestartFigure> {
+export async function restart(
+  bench: Bench,
+  relay: RelayProcess,
+  missed: number,
+  catchUp: RateFigure,
+): Promise<RestartFigure> {
   const code = await relay.stop();
   if (code !== 0) throw new Error(`the relay exited with ${String(code)} on SIGTERM`);
   await preloadChain(bench.apiUrl, 1_000_000, missed);
@@ -146,7 +164,10 @@ export async function restart(bench: Bench, relay: RelayProcess, missed: number,
   return {
     ...result,
     startSeconds: Number(startSeconds.toFixed(2)),
-    ratioToCatchUp: { rate: ratio(result.perSecond, catchUp.perSecond), againstRaw: ratio(result.ratio, catchUp.ratio) },
+    ratioToCatchUp: {
+      rate: ratio(result.perSecond, catchUp.perSecond),
+      againstRaw: ratio(result.ratio, catchUp.ratio),
+    },
     relayPeakRssMb,
     relayLog: next.log.summary,
   };

@@ -16,17 +16,20 @@ interface AzuriteServer {
 type ServerClass = new (configuration: unknown) => AzuriteServer;
 type ConfigurationClass = new (...settings: unknown[]) => unknown;
 
-const load = <T>(path: string): T => (require(`azurite/dist/src/${path}`) as { default: T }).default;
-const BlobServer = load<ServerClass>('blob/BlobServer');
-const BlobConfiguration = load<ConfigurationClass>('blob/BlobConfiguration');
-const QueueServer = load<ServerClass>('queue/QueueServer');
-const QueueConfiguration = load<ConfigurationClass>('queue/QueueConfiguration');
-const TableServer = load<ServerClass>('table/TableServer');
-const TableConfiguration = load<ConfigurationClass>('table/TableConfiguration');
+const load = (path: string): unknown =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- azurite has no exports map and no types: its server classes are reached by deep requires
+  (require(`azurite/dist/src/${path}`) as { default: unknown }).default;
+const BlobServer = load('blob/BlobServer') as ServerClass;
+const BlobConfiguration = load('blob/BlobConfiguration') as ConfigurationClass;
+const QueueServer = load('queue/QueueServer') as ServerClass;
+const QueueConfiguration = load('queue/QueueConfiguration') as ConfigurationClass;
+const TableServer = load('table/TableServer') as ServerClass;
+const TableConfiguration = load('table/TableConfiguration') as ConfigurationClass;
 
 /** Azurite's well-known development account (public, documented; not a secret). */
 export const DEV_ACCOUNT_NAME = 'devstoreaccount1';
-export const DEV_ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+export const DEV_ACCOUNT_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 /** Options of {@link startLocalStorage}. */
 export interface LocalStorageOptions {
@@ -67,24 +70,58 @@ export async function startLocalStorage(options: LocalStorageOptions = {}): Prom
   const location = options.location;
   const inMemory = location === undefined;
   const at = (file: string): string => (location === undefined ? file : join(location, file));
-  const persistence = (folder: string): unknown[] => [{ locationId: 'Default', locationPath: at(folder), maxConcurrency: 1 }];
+  const persistence = (folder: string): unknown[] => [
+    { locationId: 'Default', locationPath: at(folder), maxConcurrency: 1 },
+  ];
   // Positional settings, in Azurite 3.35's order: (…, loose, skipApiVersionCheck, cert, key, pwd, oauth,
   // disableProductStyleUrl, isMemoryPersistence). Access and debug logs are off.
   const common = [false, true, '', '', '', undefined, false, inMemory];
   const servers: AzuriteServer[] = [
     new BlobServer(
-      new BlobConfiguration(host, options.blobPort ?? 0, 5, at('__azurite_db_blob__.json'), at('__azurite_db_blob_extent__.json'),
-        persistence('__blobstorage__'), false, undefined, false, undefined, ...common),
+      new BlobConfiguration(
+        host,
+        options.blobPort ?? 0,
+        5,
+        at('__azurite_db_blob__.json'),
+        at('__azurite_db_blob_extent__.json'),
+        persistence('__blobstorage__'),
+        false,
+        undefined,
+        false,
+        undefined,
+        ...common,
+      ),
     ),
     withoutGarbageCollection(
       new QueueServer(
-        new QueueConfiguration(host, options.queuePort ?? 0, 5, at('__azurite_db_queue__.json'), at('__azurite_db_queue_extent__.json'),
-          persistence('__queuestorage__'), false, undefined, false, undefined, ...common),
+        new QueueConfiguration(
+          host,
+          options.queuePort ?? 0,
+          5,
+          at('__azurite_db_queue__.json'),
+          at('__azurite_db_queue_extent__.json'),
+          persistence('__queuestorage__'),
+          false,
+          undefined,
+          false,
+          undefined,
+          ...common,
+        ),
       ),
       options.queueGarbageCollection === false,
     ),
     new TableServer(
-      new TableConfiguration(host, options.tablePort ?? 0, 5, at('__azurite_db_table__.json'), false, false, undefined, undefined, ...common),
+      new TableConfiguration(
+        host,
+        options.tablePort ?? 0,
+        5,
+        at('__azurite_db_table__.json'),
+        false,
+        false,
+        undefined,
+        undefined,
+        ...common,
+      ),
     ),
   ];
   // Azurite writes its databases into `location` but does not create it (its own CLI does, before it starts).
@@ -99,7 +136,11 @@ export async function startLocalStorage(options: LocalStorageOptions = {}): Prom
     await Promise.all(started.map((server) => server.close()));
     throw error;
   }
-  const [blob, queue, table] = servers.map((server) => `${server.getHttpServerAddress()}/${DEV_ACCOUNT_NAME}`) as [string, string, string];
+  const [blob, queue, table] = servers.map((server) => `${server.getHttpServerAddress()}/${DEV_ACCOUNT_NAME}`) as [
+    string,
+    string,
+    string,
+  ];
   return {
     connectionString:
       `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT_NAME};AccountKey=${DEV_ACCOUNT_KEY};` +

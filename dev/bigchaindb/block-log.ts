@@ -62,12 +62,7 @@ export interface BlockLogOpenResult {
 
 /** Why a record was refused; stable for callers that branch on it. */
 export type BlockLogCorruptReason =
-  | 'unknown-header'
-  | 'bad-frame'
-  | 'bad-crc'
-  | 'bad-json'
-  | 'bad-shape'
-  | 'height-not-increasing';
+  'unknown-header' | 'bad-frame' | 'bad-crc' | 'bad-json' | 'bad-shape' | 'height-not-increasing';
 
 /** The log holds a record that cannot come from a crashed append, so loading stops rather than losing blocks. */
 export class BlockLogCorruptError extends Error {
@@ -232,13 +227,11 @@ function isBlock(value: unknown): value is CommittedBlock {
 
 function writeFully(fd: number, bytes: Buffer): void {
   // writeSync may write less than asked (e.g. on a full disk); 'a' mode keeps every piece at the end of the file.
-  for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done);
+  for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done);
 }
 
 /** A decoded line: a block, nothing (the header), or why it was refused. */
-type Decoded =
-  | { readonly block?: StoredBlock }
-  | { readonly reason: BlockLogCorruptReason; readonly detail: string };
+type Decoded = { readonly block?: StoredBlock } | { readonly reason: BlockLogCorruptReason; readonly detail: string };
 
 function decodeRecord(line: Buffer, offset: number, previousHeight: number): Decoded {
   const hex = line.toString('latin1', 0, 8);
@@ -261,8 +254,11 @@ function decodeRecord(line: Buffer, offset: number, previousHeight: number): Dec
   const block = { height: value.height, transactions: value.transactions };
   const { record, literals } = encode(block);
   // Every record this module writes re-encodes to itself; anything else cannot be read back by position.
-  if (record.length !== line.length + 1) return { reason: 'bad-shape', detail: 'record is not in the canonical encoding' };
-  return { block: { ...block, refs: literals.map(({ position, length }) => ({ position: offset + position, length })) } };
+  if (record.length !== line.length + 1)
+    return { reason: 'bad-shape', detail: 'record is not in the canonical encoding' };
+  return {
+    block: { ...block, refs: literals.map(({ position, length }) => ({ position: offset + position, length })) },
+  };
 }
 
 interface Line {
@@ -308,10 +304,14 @@ function scan(fd: number, filePath: string): Scan {
   let pending: BlockLogCorruptError | undefined;
   for (const line of readLines(fd)) {
     if (pending !== undefined) throw pending;
-    fileEnd = line.offset + line.bytes.length + (line.terminated ? 1 : 0);
     // A record counts once its newline is written; an unterminated last line is an append that never returned.
-    if (!line.terminated) break;
-    const decoded = line.offset === 0 ? checkHeader(line.bytes) : decodeRecord(line.bytes, line.offset, lastHeight(blocks));
+    if (!line.terminated) {
+      fileEnd = line.offset + line.bytes.length;
+      break;
+    }
+    fileEnd = line.offset + line.bytes.length + 1;
+    const decoded =
+      line.offset === 0 ? checkHeader(line.bytes) : decodeRecord(line.bytes, line.offset, lastHeight(blocks));
     if ('reason' in decoded) {
       pending = new BlockLogCorruptError({ filePath, offset: line.offset, ...decoded });
       if (isChecksummed(decoded.reason)) throw pending;

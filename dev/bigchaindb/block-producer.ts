@@ -1,8 +1,8 @@
 import { ensureError, InvalidTransactionError } from '../../shared/errors';
-import { validateAgainstLedger, type LedgerTransaction, type LedgerView } from '../../shared/transaction/ledger-rules';
+import { type LedgerTransaction, type LedgerView, validateAgainstLedger } from '../../shared/transaction/ledger-rules';
 import type { OutputReference } from '../../shared/transaction/transaction';
 import type { ChainStore } from './chain-store';
-import { outputKey, type BlockTransaction, type Ledger } from './ledger';
+import { type BlockTransaction, type Ledger, outputKey } from './ledger';
 
 /** What became of a submitted transaction once its block was made. */
 export type BlockOutcome =

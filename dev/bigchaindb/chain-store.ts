@@ -1,4 +1,4 @@
-import { openBlockLog, type CommittedBlock, type StoredBlock, type TextRef } from './block-log';
+import { type CommittedBlock, openBlockLog, type StoredBlock, type TextRef } from './block-log';
 import { TextArena } from './text-arena';
 
 /**
@@ -24,7 +24,11 @@ export function memoryChainStore(): ChainStore {
 }
 
 /** A chain kept in an append-only file, with the blocks already in it. */
-export function fileChainStore(filePath: string): { store: ChainStore; blocks: StoredBlock[]; droppedTornBytes: number } {
+export function fileChainStore(filePath: string): {
+  store: ChainStore;
+  blocks: StoredBlock[];
+  droppedTornBytes: number;
+} {
   const { log, blocks, droppedTornBytes } = openBlockLog(filePath);
   return {
     store: { appendBlock: (block) => log.append(block), read: (ref) => log.read(ref), close: () => log.close() },

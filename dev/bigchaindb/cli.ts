@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 
 import { stopOnSignals } from '../stop-on-signals';
-import { startDevNode, type DevNodeOptions } from './dev-node';
+import { type DevNodeOptions, startDevNode } from './dev-node';
 
 const USAGE = `Usage: npm run devnode -- [options]
 
@@ -49,7 +49,8 @@ export function parseDevNodeArguments(args: readonly string[]): DevNodeOptions |
 function integerFlag(flag: string, raw: string | undefined, max: number): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value > max) throw new Error(`${flag} must be a whole number from 0 to ${max}, got "${raw}"`);
+  if (!/^\d+$/.test(raw) || value > max)
+    throw new Error(`${flag} must be a whole number from 0 to ${max}, got "${raw}"`);
   return value;
 }
 

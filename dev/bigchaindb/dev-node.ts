@@ -5,13 +5,16 @@ import { join } from 'node:path';
 
 import { listen } from '../listen';
 import { BlockProducer } from './block-producer';
-import { fileChainStore, memoryChainStore, type ChainStore } from './chain-store';
-import { startEventStream, STREAM_PATH, type EventStream } from './event-stream';
+import { type ChainStore, fileChainStore, memoryChainStore } from './chain-store';
+import { type EventStream, startEventStream, STREAM_PATH } from './event-stream';
 import { createHttpApi } from './http-api';
 import { Ledger } from './ledger';
 
 /** One structured log entry of the dev node. */
-export type DevNodeLogEntry = { readonly level: 'info' | 'warn' | 'error'; readonly msg: string } & Record<string, unknown>;
+export type DevNodeLogEntry = { readonly level: 'info' | 'warn' | 'error'; readonly msg: string } & Record<
+  string,
+  unknown
+>;
 
 /** Options of {@link startDevNode}; every one has a default. */
 export interface DevNodeOptions {
@@ -59,24 +62,47 @@ const VALIDATOR_SEED = Buffer.alloc(32, 7);
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 function validatorPublicKey(): string {
-  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, VALIDATOR_SEED]), format: 'der', type: 'pkcs8' });
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([PKCS8_ED25519_PREFIX, VALIDATOR_SEED]),
+    format: 'der',
+    type: 'pkcs8',
+  });
   const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
   return spki.subarray(-32).toString('base64');
+}
+
+/** The chain in `dataDir` (its block log), or one in memory when there is none. */
+function openChain(
+  dataDir: string | undefined,
+  log: (entry: DevNodeLogEntry) => void,
+): { chain: ChainStore; ledger: Ledger } {
+  return dataDir === undefined ? inMemory() : loadChain(join(dataDir, 'blocks.log'), log);
+}
+
+/** A host name clients can connect to for a listening address: a wildcard address stands for this machine. */
+function reachableHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+}
+
+/** `host` as it goes into a URL: IPv6 addresses in brackets. */
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 /** Starts a BigchainDB 2.2-compatible node: HTTP API v1 and the Event Stream, each on its own port. */
 export async function startDevNode(options: DevNodeOptions = {}): Promise<DevNode> {
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? ((): void => undefined);
-  const { chain, ledger } = options.dataDir === undefined ? inMemory() : loadChain(join(options.dataDir, 'blocks.log'), log);
+  const { chain, ledger } = openChain(options.dataDir, log);
 
   const eventStream = await startEventStream({
     host,
     port: options.wsPort ?? 9985,
     maxBufferedBytes: 16 * 1024 * 1024,
-    onSlowSubscriber: (bufferedBytes) => log({ level: 'warn', msg: 'disconnected a slow stream subscriber', bufferedBytes }),
+    onSlowSubscriber: (bufferedBytes) =>
+      log({ level: 'warn', msg: 'disconnected a slow stream subscriber', bufferedBytes }),
   });
-  const advertisedHost = options.advertisedHost ?? (host === '0.0.0.0' || host === '::' ? 'localhost' : host);
+  const advertisedHost = options.advertisedHost ?? reachableHost(host);
   const streamUrl = `ws://${advertisedHost}:${eventStream.port}${STREAM_PATH}`;
   const producer = new BlockProducer({
     ledger,
@@ -84,7 +110,8 @@ export async function startDevNode(options: DevNodeOptions = {}): Promise<DevNod
     blockIntervalMs: options.blockIntervalMs ?? 0,
     onCommit: (transactions) => eventStream.publish(transactions),
   });
-  const onInternalError = (error: Error): void => log({ level: 'error', msg: 'internal error', error: error.stack ?? error.message });
+  const onInternalError = (error: Error): void =>
+    log({ level: 'error', msg: 'internal error', error: error.stack ?? error.message });
   const server = createServer(
     createHttpApi({
       ledger,
@@ -102,8 +129,15 @@ export async function startDevNode(options: DevNodeOptions = {}): Promise<DevNod
     chain.close();
     throw error;
   }
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo).port}`;
-  log({ level: 'info', msg: 'dev node started', url, streamUrl, height: ledger.latestHeight, transactions: ledger.size });
+  const url = `http://${urlHost(host)}:${(server.address() as AddressInfo).port}`;
+  log({
+    level: 'info',
+    msg: 'dev node started',
+    url,
+    streamUrl,
+    height: ledger.latestHeight,
+    transactions: ledger.size,
+  });
 
   return {
     url,

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { WebSocketServer, type WebSocket } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 
 import { listen } from '../listen';
 import type { CommittedTransaction } from './block-producer';
@@ -45,11 +45,15 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
   const server = createServer((request, response) => {
     const onStreamPath = new URL(request.url ?? '/', 'http://node').pathname === STREAM_PATH;
     response.writeHead(onStreamPath ? 400 : 404, { 'Content-Type': 'text/plain; charset=utf-8' });
-    response.end(onStreamPath ? 'No WebSocket UPGRADE hdr: None\n Can "Upgrade" only to "WebSocket".' : '404: Not Found');
+    response.end(
+      onStreamPath ? 'No WebSocket UPGRADE hdr: None\n Can "Upgrade" only to "WebSocket".' : '404: Not Found',
+    );
   });
   server.on('upgrade', (request, socket, head) => {
     if (new URL(request.url ?? '/', 'http://node').pathname !== STREAM_PATH) {
-      socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 14\r\n\r\n404: Not Found');
+      socket.end(
+        'HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 14\r\n\r\n404: Not Found',
+      );
       return;
     }
     sockets.handleUpgrade(request, socket, head, (client) => sockets.emit('connection', client, request));
@@ -84,7 +88,6 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
     close: () => close(server, sockets),
   };
 }
-
 
 async function close(server: Server, sockets: WebSocketServer): Promise<void> {
   for (const client of sockets.clients) client.terminate();

@@ -2,7 +2,7 @@ import type { IncomingMessage, RequestListener } from 'node:http';
 
 import { ensureError } from '../../shared/errors';
 import { readBody } from '../http-body';
-import { HTML_NOT_FOUND, makeError, messageError, send, type NodeResponse } from './http-responses';
+import { HTML_NOT_FOUND, makeError, messageError, type NodeResponse, send } from './http-responses';
 import { ArgumentRejectedError } from './query-arguments';
 import * as read from './read-endpoints';
 import { postTransaction, type SubmitContext } from './submit-endpoint';
@@ -63,19 +63,21 @@ export function createHttpApi(context: HttpApiContext): RequestListener {
 
 async function respond(context: HttpApiContext, request: IncomingMessage): Promise<NodeResponse> {
   const url = new URL(request.url ?? '/', 'http://node');
-  const pathname = decodePath(url.pathname);
-  const path = pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
-  const match = matchRoute(path);
+  const match = matchRoute(routePath(url.pathname));
   if (!match) return HTML_NOT_FOUND;
   const { route, segment } = match;
   const allow = ['GET', 'HEAD', 'OPTIONS', ...(route.post ? ['POST'] : [])].join(', ');
-  const handler = request.method === 'POST' ? route.post : request.method === 'GET' || request.method === 'HEAD' ? route.get : undefined;
-  if (request.method === 'OPTIONS') return { status: 200, body: '', contentType: 'text/html; charset=utf-8', headers: { Allow: allow } };
+  const handler = handlerFor(route, request.method);
+  if (request.method === 'OPTIONS')
+    return { status: 200, body: '', contentType: 'text/html; charset=utf-8', headers: { Allow: allow } };
   if (!handler) return messageError(405, METHOD_NOT_ALLOWED, { Allow: allow });
 
   const body = request.method === 'POST' ? await readBody(request, context.maxBodyBytes) : Buffer.alloc(0);
   if (!body) {
-    return { ...makeError(413, `Request body too large: the limit is ${context.maxBodyBytes} bytes`), headers: { Connection: 'close' } };
+    return {
+      ...makeError(413, `Request body too large: the limit is ${context.maxBodyBytes} bytes`),
+      headers: { Connection: 'close' },
+    };
   }
   try {
     return await handler(context, { query: url.searchParams, segment, body });
@@ -83,6 +85,12 @@ async function respond(context: HttpApiContext, request: IncomingMessage): Promi
     if (error instanceof ArgumentRejectedError) return error.response;
     throw error;
   }
+}
+
+/** The route's handler of `method`: POST's, or GET's (which answers HEAD too). */
+function handlerFor(route: Route, method: string | undefined): Handler | undefined {
+  if (method === 'POST') return route.post;
+  return method === 'GET' || method === 'HEAD' ? route.get : undefined;
 }
 
 function matchRoute(path: string): { route: Route; segment: string } | undefined {
@@ -93,6 +101,11 @@ function matchRoute(path: string): { route: Route; segment: string } | undefined
   return undefined;
 }
 
+/** The decoded path without a trailing slash (the routes have strict_slashes=False). */
+function routePath(rawPath: string): string {
+  const pathname = decodePath(rawPath);
+  return pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
+}
 
 /** Werkzeug matches routes on the decoded path; a malformed escape is kept as it is. */
 function decodePath(path: string): string {

@@ -1,4 +1,4 @@
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 
 import type { JsonValue } from '../../shared/transaction/json-value';
 import { pythonJson } from '../../shared/transaction/python-json';
@@ -82,11 +82,15 @@ const WERKZEUG_REASONS: Readonly<Record<number, string>> = { 413: 'Request Entit
 /** Writes a response with Werkzeug's upper-case reason phrase (the JS driver shows it to users). */
 export function send(request: IncomingMessage, response: ServerResponse, reply: NodeResponse): void {
   const body = request.method === 'HEAD' ? '' : reply.body;
-  response.writeHead(reply.status, (WERKZEUG_REASONS[reply.status] ?? STATUS_CODES[reply.status] ?? 'UNKNOWN').toUpperCase(), {
-    'Content-Type': reply.contentType ?? 'application/json',
-    'Content-Length': Buffer.byteLength(reply.body),
-    ...corsHeaders(request),
-    ...reply.headers,
-  });
+  response.writeHead(
+    reply.status,
+    (WERKZEUG_REASONS[reply.status] ?? STATUS_CODES[reply.status] ?? 'UNKNOWN').toUpperCase(),
+    {
+      'Content-Type': reply.contentType ?? 'application/json',
+      'Content-Length': Buffer.byteLength(reply.body),
+      ...corsHeaders(request),
+      ...reply.headers,
+    },
+  );
   response.end(body);
 }

@@ -1,7 +1,12 @@
 import { ownersOfDetails } from '../../shared/transaction/fulfillment';
-import { isJsonObject, parseJson, type JsonObject } from '../../shared/transaction/json-value';
+import { isJsonObject, type JsonObject, parseJson } from '../../shared/transaction/json-value';
 import type { LedgerTransaction, LedgerView } from '../../shared/transaction/ledger-rules';
-import { parseOutputs, type CheckedTransaction, type OutputReference, type TransactionOutput } from '../../shared/transaction/transaction';
+import {
+  type CheckedTransaction,
+  type OutputReference,
+  parseOutputs,
+  type TransactionOutput,
+} from '../../shared/transaction/transaction';
 import type { TextRef } from './block-log';
 import type { ChainStore } from './chain-store';
 import { TextIndex } from './text-index';
@@ -85,7 +90,9 @@ export class Ledger implements LedgerView {
   /** The transaction with id `assetId` (of any operation) then the TRANSFERs of that asset, in commit order. */
   transactionsOfAsset(assetId: string, operation?: 'CREATE' | 'TRANSFER'): StoredTransaction[] {
     const own = this.transactions.get(assetId);
-    const transfers = (this.transfersByAsset.get(assetId) ?? []).map((id) => this.transactions.get(id) as StoredTransaction);
+    const transfers = (this.transfersByAsset.get(assetId) ?? []).map(
+      (id) => this.transactions.get(id) as StoredTransaction,
+    );
     if (operation === 'CREATE') return own?.operation === 'CREATE' ? [own] : [];
     if (operation === 'TRANSFER') return transfers;
     return own ? [own, ...transfers.filter((tx) => tx !== own)] : transfers;
@@ -93,7 +100,10 @@ export class Ledger implements LedgerView {
 
   /** Outputs whose conditions name `publicKey`, in commit order then output index. */
   outputsOf(publicKey: string): OwnedOutput[] {
-    return (this.outputsByOwner.get(publicKey) ?? []).map((ref) => ({ ...ref, spent: this.spenders.has(outputKey(ref)) }));
+    return (this.outputsByOwner.get(publicKey) ?? []).map((ref) => ({
+      ...ref,
+      spent: this.spenders.has(outputKey(ref)),
+    }));
   }
 
   searchAssets(query: string, limit: number): string[] {
@@ -111,7 +121,11 @@ export class Ledger implements LedgerView {
   commit(height: number, block: readonly BlockTransaction[], refs: readonly TextRef[]): void {
     this.append(
       height,
-      block.map(({ transaction }, i) => ({ ...transaction, text: refs[i] as TextRef, outputOwners: transaction.outputs.map((o) => o.owners) })),
+      block.map(({ transaction }, i) => ({
+        ...transaction,
+        text: refs[i] as TextRef,
+        outputOwners: transaction.outputs.map((o) => o.owners),
+      })),
     );
   }
 
@@ -120,13 +134,20 @@ export class Ledger implements LedgerView {
    * what the indexes need is derived from them.
    */
   replay(height: number, jsonTexts: readonly string[], refs: readonly TextRef[]): void {
-    this.append(height, jsonTexts.map((json, i) => indexEntryOf(json, refs[i] as TextRef)));
+    this.append(
+      height,
+      jsonTexts.map((json, i) => indexEntryOf(json, refs[i] as TextRef)),
+    );
   }
 
   private append(height: number, entries: readonly IndexEntry[]): void {
     if (height <= this.height) throw new Error(`block height ${height} is not above ${this.height}`);
     for (const entry of entries) this.index(entry, height);
-    if (entries.length > 0) this.blocks.set(height, entries.map(({ id }) => id));
+    if (entries.length > 0)
+      this.blocks.set(
+        height,
+        entries.map(({ id }) => id),
+      );
     this.height = height;
   }
 

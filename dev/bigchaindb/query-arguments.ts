@@ -1,4 +1,4 @@
-import { argumentError, MISSING_ARGUMENT, messageError, type NodeResponse } from './http-responses';
+import { argumentError, messageError, MISSING_ARGUMENT, type NodeResponse } from './http-responses';
 
 /**
  * Query-string arguments parsed the way the node's flask-restful `reqparse` parses them: the first
@@ -17,7 +17,11 @@ export class ArgumentRejectedError extends Error {
 export type ArgumentConverter<T> = (raw: string) => T;
 
 /** An optional argument: `undefined` when absent. */
-export function optionalArgument<T>(query: URLSearchParams, name: string, convert: ArgumentConverter<T>): T | undefined {
+export function optionalArgument<T>(
+  query: URLSearchParams,
+  name: string,
+  convert: ArgumentConverter<T>,
+): T | undefined {
   const raw = query.get(name);
   if (raw === null) return undefined;
   try {
@@ -36,7 +40,8 @@ export function requiredArgument<T>(query: URLSearchParams, name: string, conver
 /** `parse_args(strict=True)`: arguments nobody declared are an error, named in query order. */
 export function rejectUnknownArguments(query: URLSearchParams, known: readonly string[]): void {
   const unknown = [...new Set(query.keys())].filter((name) => !known.includes(name));
-  if (unknown.length > 0) throw new ArgumentRejectedError(messageError(400, `Unknown arguments: ${unknown.join(', ')}`));
+  if (unknown.length > 0)
+    throw new ArgumentRejectedError(messageError(400, `Unknown arguments: ${unknown.join(', ')}`));
 }
 
 // The converters of bigchaindb/web/views/parameters.py, with their messages.
@@ -69,7 +74,8 @@ export const validEd25519Key: ArgumentConverter<string> = (raw) => {
 export type SubmissionMode = 'async' | 'sync' | 'commit';
 
 export const validMode: ArgumentConverter<SubmissionMode> = (raw) => {
-  if (raw !== 'async' && raw !== 'sync' && raw !== 'commit') throw new Error('Mode must be "async", "sync" or "commit"');
+  if (raw !== 'async' && raw !== 'sync' && raw !== 'commit')
+    throw new Error('Mode must be "async", "sync" or "commit"');
   return raw;
 };
 

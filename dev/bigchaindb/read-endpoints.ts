@@ -1,5 +1,5 @@
-import { parseJson, type JsonObject, type JsonValue } from '../../shared/transaction/json-value';
-import { jsonifyBody, makeError, resourceBody, type NodeResponse } from './http-responses';
+import { type JsonObject, type JsonValue, parseJson } from '../../shared/transaction/json-value';
+import { jsonifyBody, makeError, type NodeResponse, resourceBody } from './http-responses';
 import type { Ledger, StoredTransaction } from './ledger';
 import {
   asString,
@@ -88,7 +88,11 @@ export function listOutputs(context: ReadContext, query: URLSearchParams): NodeR
 }
 
 /** `GET /api/v1/assets?search=&limit=` and `GET /api/v1/metadata?search=&limit=` (spec §2.7). */
-export function searchText(context: ReadContext, query: URLSearchParams, collection: 'assets' | 'metadata'): NodeResponse {
+export function searchText(
+  context: ReadContext,
+  query: URLSearchParams,
+  collection: 'assets' | 'metadata',
+): NodeResponse {
   const search = requiredArgument(query, 'search', asString);
   const limit = optionalArgument(query, 'limit', pythonInt) ?? 0;
   if (!search) return makeError(400, 'text_search cannot be empty');
@@ -107,7 +111,9 @@ export function searchText(context: ReadContext, query: URLSearchParams, collect
 export function getBlock(context: ReadContext, height: number): NodeResponse {
   const ids = context.ledger.getBlock(height);
   if (!ids) return NOT_FOUND;
-  const transactions = ids.map((id) => representation(context.ledger, context.ledger.getStored(id) as StoredTransaction));
+  const transactions = ids.map((id) =>
+    representation(context.ledger, context.ledger.getStored(id) as StoredTransaction),
+  );
   return resourceBody({ height, transactions });
 }
 
@@ -121,5 +127,7 @@ export function listBlocks(context: ReadContext, query: URLSearchParams): NodeRe
 
 /** `GET /api/v1/validators` (spec §2.10). */
 export function listValidators(context: ReadContext): NodeResponse {
-  return resourceBody([{ public_key: { type: 'ed25519-base64', value: context.validatorPublicKey }, voting_power: 10 }]);
+  return resourceBody([
+    { public_key: { type: 'ed25519-base64', value: context.validatorPublicKey }, voting_power: 10 },
+  ]);
 }

@@ -1,11 +1,11 @@
 import { InvalidTransactionError } from '../../shared/errors';
-import { parseJson, stringifyJson, type JsonValue } from '../../shared/transaction/json-value';
+import { type JsonValue, parseJson, stringifyJson } from '../../shared/transaction/json-value';
 import { validateAgainstLedger } from '../../shared/transaction/ledger-rules';
 import { checkTransaction } from '../../shared/transaction/transaction';
 import type { BlockProducer } from './block-producer';
 import { jsonifyBody, makeError, messageError, type NodeResponse } from './http-responses';
 import type { Ledger } from './ledger';
-import { optionalArgument, validMode, type SubmissionMode } from './query-arguments';
+import { optionalArgument, type SubmissionMode, validMode } from './query-arguments';
 
 /** What the submission endpoint needs of the node. */
 export interface SubmitContext {
@@ -22,7 +22,11 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * `POST /api/v1/transactions?mode=` (spec §2.3, §3): the node's pipeline in its order, then the
  * 202 echo, after the block for `commit`.
  */
-export async function postTransaction(context: SubmitContext, query: URLSearchParams, body: Buffer): Promise<NodeResponse> {
+export async function postTransaction(
+  context: SubmitContext,
+  query: URLSearchParams,
+  body: Buffer,
+): Promise<NodeResponse> {
   const mode = optionalArgument(query, 'mode', validMode) ?? 'async';
   let document: JsonValue;
   try {

@@ -1,9 +1,12 @@
 // Neither package ships types; these requires pin the one export each module uses.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- untyped CommonJS package: a typed require is the import
 const stemEnglish = require('wink-porter2-stemmer') as (word: string) => string;
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- untyped CommonJS package: a typed require is the import
 const { eng: englishStopWordList } = require('stopword') as { eng: readonly string[] };
 
 // MongoDB's delimiter classes (spec §6); JS has no `Hyphen` property, so its members are listed by hand.
-const DELIMITER = /[\p{Dash}\p{Pattern_Syntax}\p{Quotation_Mark}\p{Terminal_Punctuation}\p{White_Space}\u00AD\u30FB\uFF65]/u;
+const DELIMITER =
+  /[\p{Dash}\p{Pattern_Syntax}\p{Quotation_Mark}\p{Terminal_Punctuation}\p{White_Space}\u00AD\u30FB\uFF65]/u;
 const DELIMITERS = new RegExp(`${DELIMITER.source}+`, 'u');
 const ASCII_DELIMITERS = Uint8Array.from({ length: 128 }, (_, code) =>
   Number(DELIMITER.test(String.fromCharCode(code))),

@@ -30,6 +30,11 @@ function rankKey(steps: number, doc: number): number {
   return (MAX_SCORE_STEPS - Math.min(steps, MAX_SCORE_STEPS)) * MAX_DOCUMENTS + doc;
 }
 
+/** How many ids a search returns at most: `0` or `undefined` means no limit, a negative limit means `|limit|`. */
+function searchLimit(limit: number | undefined): number {
+  return Math.abs(Math.trunc(limit ?? 0)) || Infinity;
+}
+
 /** Rank keys of the documents scoring above 0, best first. */
 function rankKeys(scores: Float64Array): Float64Array {
   const keys = new Float64Array(scores.length);
@@ -143,7 +148,7 @@ export class TextIndex {
         if (!mayOccurIn(doc)) scores[doc] = 0;
       });
     }
-    const wanted = Math.abs(Math.trunc(limit ?? 0)) || Infinity;
+    const wanted = searchLimit(limit);
     const ids: string[] = [];
     // Phrases are verified in rank order, so that a limited search stops loading at its `limit`-th match.
     for (const key of rankKeys(scores)) {

@@ -41,7 +41,8 @@ function outputRepresentation(output: JsonObject): JsonObject {
 
 function detailsRepresentation(details: JsonValue): JsonValue {
   if (!isJsonObject(details)) return details;
-  if (details['type'] === 'ed25519-sha-256') return { type: details['type'], public_key: details['public_key'] ?? null };
+  if (details['type'] === 'ed25519-sha-256')
+    return { type: details['type'], public_key: details['public_key'] ?? null };
   const subconditions = details['subconditions'];
   return {
     type: details['type'] ?? null,

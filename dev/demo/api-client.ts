@@ -12,7 +12,10 @@ export class ApiCallError extends Error {
     readonly reply: ApiReply | undefined,
     cause?: unknown,
   ) {
-    const detail = reply === undefined ? `no reply (${cause instanceof Error ? cause.message : String(cause)})` : `HTTP ${reply.status} ${JSON.stringify(reply.body)}`;
+    const detail =
+      reply === undefined
+        ? `no reply (${cause instanceof Error ? cause.message : String(cause)})`
+        : `HTTP ${reply.status} ${JSON.stringify(reply.body)}`;
     super(`${call} failed: ${detail}`, cause === undefined ? undefined : { cause });
   }
 }

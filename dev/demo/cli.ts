@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { startStack, type RunningStack } from '../stack/stack';
 import { generateKeyPair } from '../../shared/transaction/signing';
+import { type RunningStack, startStack } from '../stack/stack';
 import { LeasingApi } from './api-client';
 import { formatOutcomes } from './report';
 import { runScenario } from './scenario';
@@ -31,12 +31,19 @@ function parseDemoArguments(args: readonly string[]): DemoArguments | 'help' {
   const { values } = parseArgs({
     args: [...args],
     strict: true,
-    options: { url: { type: 'string' }, key: { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      url: { type: 'string' },
+      key: { type: 'string' },
+      timeout: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) return 'help';
   const timeout = values.timeout ?? '60';
-  if (!/^\d+$/.test(timeout) || Number(timeout) === 0) throw new Error(`--timeout must be a whole number of seconds, got "${timeout}"`);
-  if (values.url !== undefined && !/^https?:\/\//.test(values.url)) throw new Error(`--url must be an http(s) URL, got "${values.url}"`);
+  if (!/^\d+$/.test(timeout) || Number(timeout) === 0)
+    throw new Error(`--timeout must be a whole number of seconds, got "${timeout}"`);
+  if (values.url !== undefined && !/^https?:\/\//.test(values.url))
+    throw new Error(`--url must be an http(s) URL, got "${values.url}"`);
   return { url: values.url, key: values.key, timeoutMs: Number(timeout) * 1000 };
 }
 
@@ -47,7 +54,10 @@ async function ownStack(): Promise<RunningStack> {
   return startStack({
     appRoot: join(__dirname, '../..'),
     ports: { functions: 0, bigchainDb: 0, eventStream: 0, blob: 0, queue: 0, table: 0 },
-    appSettings: { LEASING_COMPANY_PRIVATE_KEY: generateKeyPair().privateKey, LEDGER_WEBHOOK_SECRET: randomBytes(32).toString('base64url') },
+    appSettings: {
+      LEASING_COMPANY_PRIVATE_KEY: generateKeyPair().privateKey,
+      LEDGER_WEBHOOK_SECRET: randomBytes(32).toString('base64url'),
+    },
     log: (part, entry) => {
       if (entry.level === 'warn' || entry.level === 'error') say(`  [${part}] ${entry.level}: ${entry.msg}`);
     },
@@ -63,7 +73,10 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  if (args === 'help') return say(USAGE);
+  if (args === 'help') {
+    say(USAGE);
+    return;
+  }
   const stack = args.url === undefined ? await ownStack() : undefined;
   try {
     const api = new LeasingApi(stack?.apiUrl ?? (args.url as string), stack?.functionKey ?? args.key);

@@ -11,13 +11,21 @@ export function formatOutcomes(outcomes: readonly LeaseOutcome[]): string {
     [
       `base ${factors.baseRate.toFixed(0)}`,
       `driver ×${factors.driverFactor.toFixed(2)}`,
-      factors.yearsLicensed === null ? 'no history' : `${factors.yearsLicensed} y licensed, ${factors.atFaultAccidents5y ?? 0} acc, ${factors.claims5y ?? 0} claims, ${factors.violations5y ?? 0} viol`,
+      factors.yearsLicensed === null
+        ? 'no history'
+        : `${factors.yearsLicensed} y licensed, ${factors.atFaultAccidents5y ?? 0} acc, ${factors.claims5y ?? 0} claims, ${factors.violations5y ?? 0} viol`,
       `mileage ×${factors.mileageFactor}`,
       ...(factors.unknownDriverSurcharge > 0 ? [`+${factors.unknownDriverSurcharge * 100}% unknown driver`] : []),
     ].join('; '),
     `${latencyMs} ms`,
   ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 
 import { globSync } from 'tinyglobby';
 
-import { collectRegistrations, currentProgrammingModel, installCoreModule, type AppRegistrations } from './core-api';
+import { type AppRegistrations, collectRegistrations, currentProgrammingModel, installCoreModule } from './core-api';
 import type { ProgrammingModel } from './rpc-types';
 
 /** A loaded function app: its folder, entry files, registrations and programming model. */
@@ -49,6 +49,7 @@ export function loadApp(appRoot: string, main?: string): LoadedApp {
   const registrations = collectRegistrations(() => {
     for (const file of entryFiles) {
       try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loads the app's entry files by path at run time, as the Node.js worker does
         require(file);
       } catch (error) {
         throw new AppLoadError(file, error instanceof Error ? error.message : String(error), { cause: error });
@@ -68,7 +69,8 @@ function entryFilesOf(root: string, mainOverride: string | undefined): string[] 
   } catch (error) {
     throw new AppLoadError(manifestPath, error instanceof Error ? error.message : String(error), { cause: error });
   }
-  if (typeof main !== 'string' || main === '') throw new AppLoadError(manifestPath, '"main" must name the entry file(s)');
+  if (typeof main !== 'string' || main === '')
+    throw new AppLoadError(manifestPath, '"main" must name the entry file(s)');
   const files = globSync(main, { cwd: root, absolute: true }).sort();
   if (files.length === 0) throw new AppLoadError(manifestPath, `"main" (${main}) matches no file; is the app built?`);
   return files;

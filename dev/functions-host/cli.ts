@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 
 import { stopOnSignals } from '../stop-on-signals';
-import { startHost, type HostOptions } from './host';
+import { type HostOptions, startHost } from './host';
 import { jsonLinesLog } from './host-log';
 
 const USAGE = `Usage: npm run host -- [options]
@@ -23,7 +23,9 @@ environment or local.settings.json): "function" routes take the host key or the 
 `;
 
 /** Parses the command line; throws with a clear message on a bad flag. */
-export function parseHostArguments(args: readonly string[]): (Omit<HostOptions, 'log'> & { verbose: boolean }) | 'help' {
+export function parseHostArguments(
+  args: readonly string[],
+): (Omit<HostOptions, 'log'> & { verbose: boolean }) | 'help' {
   const { values } = parseArgs({
     args: [...args],
     strict: true,
@@ -38,10 +40,7 @@ export function parseHostArguments(args: readonly string[]): (Omit<HostOptions, 
     },
   });
   if (values.help) return 'help';
-  const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && (!/^\d+$/.test(values.port ?? '') || port > 65535)) {
-    throw new Error(`--port must be a whole number from 0 to 65535, got "${values.port}"`);
-  }
+  const port = parsePort(values.port);
   return {
     appRoot: values.app ?? '.',
     ...(values.main === undefined ? {} : { main: values.main }),
@@ -50,6 +49,16 @@ export function parseHostArguments(args: readonly string[]): (Omit<HostOptions, 
     environment: values.production ? 'Production' : 'Development',
     verbose: values.verbose ?? false,
   };
+}
+
+/** The `--port` value as a number (undefined when not given); throws unless it is a whole number up to 65535. */
+function parsePort(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) {
+    throw new Error(`--port must be a whole number from 0 to 65535, got "${text}"`);
+  }
+  return port;
 }
 
 async function main(): Promise<void> {
@@ -70,7 +79,9 @@ async function main(): Promise<void> {
   const host = await startHost({ ...options, log });
   process.stdout.write('\nFunctions:\n');
   for (const fn of host.functions) {
-    process.stdout.write(fn.url ? `  ${fn.name}: [${fn.methods?.join(',')}] ${fn.url}\n` : `  ${fn.name}: ${fn.trigger}\n`);
+    process.stdout.write(
+      fn.url ? `  ${fn.name}: [${String(fn.methods?.join(','))}] ${fn.url}\n` : `  ${fn.name}: ${fn.trigger}\n`,
+    );
   }
   stopOnSignals(() => host.close());
 }

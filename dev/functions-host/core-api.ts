@@ -66,8 +66,9 @@ export const coreApi = {
   registerHook(name: HookName, callback: HookCallback): Disposable {
     const registrations = loading ?? lastLoaded;
     if (!registrations) throw new Error(`Hook "${name}" registered before any app was loaded.`);
+    // `name` comes from app code at run time, whatever its declared type says.
+    if (!Object.hasOwn(registrations.hooks, name)) throw new RangeError(`Unrecognized hook "${name}"`);
     const hooks = registrations.hooks[name];
-    if (!hooks) throw new RangeError(`Unrecognized hook "${name}"`);
     hooks.push(callback);
     return new Disposable(() => removeFrom(hooks, callback));
   },

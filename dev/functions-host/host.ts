@@ -2,17 +2,27 @@ import { resolve } from 'node:path';
 
 import { createQueueServiceClient } from '../../shared/storage-clients';
 import { resolveStorageConnection } from '../../shared/storage-connection';
-import { loadApp } from './app-loader';
-import { setSystemLog, type RegisteredFunction } from './core-api';
-import { readHostJson, readLocalSettings, type HostJson } from './host-config';
+import { loadApp, type LoadedApp } from './app-loader';
+import { type RegisteredFunction, setSystemLog } from './core-api';
+import { type HostJson, readHostJson, readLocalSettings } from './host-config';
 import type { HostLog } from './host-log';
-import { startHttpTriggerServer, type FunctionKeys, type HttpFunctionRoute, type HttpTriggerServer } from './http-trigger-server';
-import { invokeFunction, type AppHookData } from './invoker';
-import { SUPPORTED_OUTPUT_TYPES, UnsupportedBindingError, writeOutputs, type OutputBindingContext } from './output-bindings';
-import { poisonQueueFor, startQueueListener, type QueueListener } from './queue-listener';
+import {
+  type FunctionKeys,
+  type HttpFunctionRoute,
+  type HttpTriggerServer,
+  startHttpTriggerServer,
+} from './http-trigger-server';
+import { type AppHookData, invokeFunction } from './invoker';
+import {
+  type OutputBindingContext,
+  SUPPORTED_OUTPUT_TYPES,
+  UnsupportedBindingError,
+  writeOutputs,
+} from './output-bindings';
+import { poisonQueueFor, type QueueListener, startQueueListener } from './queue-listener';
 import type { RpcInvocationResponse, RpcTypedData } from './rpc-types';
 import { parseTimerSchedule, startTimerTrigger, type TimerTrigger } from './timer-trigger';
-import { enabledFunctions, toTriggerMetadata, triggerOf, type TriggerBinding } from './triggers';
+import { enabledFunctions, toTriggerMetadata, type TriggerBinding, triggerOf } from './triggers';
 
 /** Options of {@link startHost}. */
 export interface HostOptions {
@@ -75,15 +85,37 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   }
 }
 
-async function startApp(appRoot: string, options: HostOptions, log: HostLog, restoreEnvironment: () => void): Promise<RunningHost> {
-  const hostJson = readHostJson(appRoot, options.environment ?? 'Development', process.env);
-  setSystemLog((level, category, message) => log({ level: level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'info', msg: message, category }));
-  const app = loadApp(appRoot, options.main);
+/** The host log's level for a level of the library's system log. */
+function hostLogLevel(level: string): 'error' | 'warn' | 'info' {
+  if (level === 'error') return 'error';
+  return level === 'warning' ? 'warn' : 'info';
+}
+
+/** Throws for an app that asks for what the local host does not do (HTTP streams). */
+async function assertSupported(app: LoadedApp): Promise<void> {
   const capabilities = (await app.programmingModel.getCapabilities?.({})) ?? {};
-  if (capabilities['HttpUri']) throw new Error('app.setup({ enableHttpStream: true }) is not supported by the local host');
+  if (capabilities['HttpUri'])
+    throw new Error('app.setup({ enableHttpStream: true }) is not supported by the local host');
+}
+
+/** Runs the app's appStart hooks. App-level hooks share one hookData (appStart to appTerminate), as in the worker. */
+async function runAppStartHooks(app: LoadedApp, appRoot: string, appHookData: AppHookData): Promise<void> {
+  for (const hook of app.registrations.hooks.appStart)
+    await hook({ functionAppDirectory: appRoot, hookData: appHookData, appHookData });
+}
+
+async function startApp(
+  appRoot: string,
+  options: HostOptions,
+  log: HostLog,
+  restoreEnvironment: () => void,
+): Promise<RunningHost> {
+  const hostJson = readHostJson(appRoot, options.environment ?? 'Development', process.env);
+  setSystemLog((level, category, message) => log({ level: hostLogLevel(level), msg: message, category }));
+  const app = loadApp(appRoot, options.main);
+  await assertSupported(app);
   const appHookData: AppHookData = {};
-  // App-level hooks share one hookData (appStart to appTerminate), as in the worker.
-  for (const hook of app.registrations.hooks.appStart) await hook({ functionAppDirectory: appRoot, hookData: appHookData, appHookData });
+  await runAppStartHooks(app, appRoot, appHookData);
 
   const settings = currentSettings();
   const functions = enabledFunctions(app, settings).map((fn) => ({ fn, trigger: triggerOf(fn) }));
@@ -92,7 +124,10 @@ async function startApp(appRoot: string, options: HostOptions, log: HostLog, res
   const listeners = new Map<string, QueueListener[]>();
   let server: HttpTriggerServer | undefined;
   const stop = async (graceMs: number): Promise<void> => {
-    await Promise.all([...timers.map((timer) => timer.stop()), ...[...listeners.values()].flat().map((listener) => listener.stop(graceMs))]);
+    await Promise.all([
+      ...timers.map((timer) => timer.stop()),
+      ...[...listeners.values()].flat().map((listener) => listener.stop(graceMs)),
+    ]);
     await server?.close();
     for (const hook of app.registrations.hooks.appTerminate) await hook({ hookData: appHookData, appHookData });
   };
@@ -102,12 +137,25 @@ async function startApp(appRoot: string, options: HostOptions, log: HostLog, res
     onQueueWritten: (queueName) => listeners.get(queueName)?.forEach((listener) => listener.wake()),
   };
   const run: Run = async (fn, trigger, data, metadata, reason) => {
-    const response = await invokeFunction(app, fn, { inputData: [{ name: trigger.name, data }], triggerMetadata: toTriggerMetadata(metadata), reason }, appHookData, log);
-    await writeOutputs(fn, response, Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, String(v)])), outputs);
+    const response = await invokeFunction(
+      app,
+      fn,
+      { inputData: [{ name: trigger.name, data }], triggerMetadata: toTriggerMetadata(metadata), reason },
+      appHookData,
+      log,
+    );
+    await writeOutputs(
+      fn,
+      response,
+      Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, String(v)])),
+      outputs,
+    );
     return response;
   };
 
-  const routes = functions.filter(({ trigger }) => trigger.type === 'httpTrigger').map(({ fn, trigger }) => httpRoute(fn, trigger, run));
+  const routes = functions
+    .filter(({ trigger }) => trigger.type === 'httpTrigger')
+    .map(({ fn, trigger }) => httpRoute(fn, trigger, run));
   try {
     // The port first: when it is taken, the host fails before any trigger has fired or polled.
     server = await startHttpTriggerServer({
@@ -127,14 +175,22 @@ async function startApp(appRoot: string, options: HostOptions, log: HostLog, res
             functionName: name,
             schedule: parseTimerSchedule(name, String(trigger.binding['schedule'])),
             runOnStartup: trigger.binding['runOnStartup'] === true,
-            invoke: async (timer) => void (await run(fn, trigger, { json: JSON.stringify(timer) }, {}, 'Timer fired')),
+            invoke: async (timer) => {
+              await run(fn, trigger, { json: JSON.stringify(timer) }, {}, 'Timer fired');
+            },
           }),
         );
       }
       if (trigger.type === 'queueTrigger') {
         const queueName = String(trigger.binding['queueName']);
         const listener = queueListener(queueName, trigger, hostJson, settings, log, (message) =>
-          run(fn, trigger, { string: message.text }, message.metadata, `New queue message detected on '${queueName}'.`).then(() => undefined),
+          run(
+            fn,
+            trigger,
+            { string: message.text },
+            message.metadata,
+            `New queue message detected on '${queueName}'.`,
+          ).then(() => undefined),
         );
         listeners.set(queueName, [...(listeners.get(queueName) ?? []), listener]);
       }
@@ -171,10 +227,19 @@ function httpRoute(fn: RegisteredFunction, trigger: TriggerBinding, run: Run): H
   return {
     functionName: fn.metadata.name,
     route: typeof binding['route'] === 'string' ? binding['route'] : fn.metadata.name,
-    methods: (Array.isArray(binding['methods']) ? (binding['methods'] as string[]) : ['GET', 'POST']).map((m) => m.toUpperCase()),
-    authLevel: (String(binding['authLevel'] ?? 'anonymous').toLowerCase() as HttpFunctionRoute['authLevel']),
+    methods: (Array.isArray(binding['methods']) ? (binding['methods'] as string[]) : ['GET', 'POST']).map((m) =>
+      m.toUpperCase(),
+    ),
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a setting of untyped app metadata, taken as text the way the host does
+    authLevel: String(binding['authLevel'] ?? 'anonymous').toLowerCase() as HttpFunctionRoute['authLevel'],
     invoke: async (request) => {
-      const response = await run(fn, trigger, { http: request }, { ...(request.params ?? {}) }, `This function was programmatically called via the host APIs.`);
+      const response = await run(
+        fn,
+        trigger,
+        { http: request },
+        { ...(request.params ?? {}) },
+        `This function was programmatically called via the host APIs.`,
+      );
       return response.returnValue;
     },
   };
@@ -188,7 +253,9 @@ function queueListener(
   log: HostLog,
   handler: Parameters<typeof startQueueListener>[0]['handler'],
 ): QueueListener {
-  const service = createQueueServiceClient(resolveStorageConnection(settings, trigger.binding['connection'] as string | undefined, 'queue'));
+  const service = createQueueServiceClient(
+    resolveStorageConnection(settings, trigger.binding['connection'] as string | undefined, 'queue'),
+  );
   return startQueueListener({
     queue: service.getQueueClient(queueName),
     poisonQueue: poisonQueueFor(service, queueName),
@@ -202,11 +269,18 @@ function checkOutputs(fn: RegisteredFunction): void {
   for (const [name, binding] of Object.entries(fn.metadata.bindings)) {
     if (binding.direction !== 'out' || binding.type === 'http') continue;
     if (!SUPPORTED_OUTPUT_TYPES.includes(String(binding.type))) {
-      throw new UnsupportedBindingError(`function ${fn.metadata.name}: output binding "${name}" of type "${binding.type}" is not supported by the local host`);
+      throw new UnsupportedBindingError(
+        `function ${fn.metadata.name}: output binding "${name}" of type "${String(binding.type)}" is not supported by the local host`,
+      );
     }
   }
-  const inputs = Object.entries(fn.metadata.bindings).filter(([, binding]) => binding.direction === 'in' && !binding.type?.endsWith('Trigger'));
-  if (inputs.length > 0) throw new UnsupportedBindingError(`function ${fn.metadata.name}: input bindings (${inputs.map(([n]) => n).join(', ')}) are not supported by the local host`);
+  const inputs = Object.entries(fn.metadata.bindings).filter(
+    ([, binding]) => binding.direction === 'in' && !binding.type?.endsWith('Trigger'),
+  );
+  if (inputs.length > 0)
+    throw new UnsupportedBindingError(
+      `function ${fn.metadata.name}: input bindings (${inputs.map(([n]) => n).join(', ')}) are not supported by the local host`,
+    );
 }
 
 function summarize(
@@ -219,7 +293,12 @@ function summarize(
     const route = routes.find((r) => r.functionName === fn.metadata.name);
     if (!route) return { name: fn.metadata.name, trigger: trigger.type };
     const prefix = hostJson.routePrefix ? `/${hostJson.routePrefix}` : '';
-    return { name: fn.metadata.name, trigger: trigger.type, methods: route.methods, url: `${baseUrl}${prefix}/${route.route}` };
+    return {
+      name: fn.metadata.name,
+      trigger: trigger.type,
+      methods: route.methods,
+      url: `${baseUrl}${prefix}/${route.route}`,
+    };
   });
 }
 
@@ -238,7 +317,11 @@ function currentSettings(): Readonly<Record<string, string | undefined>> {
  * Puts local.settings.json `Values` into the environment where the environment does not already
  * have them (Core Tools' rule), then `overrides` over everything; returns how to undo it.
  */
-function applySettings(local: Record<string, string>, overrides: Readonly<Record<string, string>>, log: HostLog): () => void {
+function applySettings(
+  local: Record<string, string>,
+  overrides: Readonly<Record<string, string>>,
+  log: HostLog,
+): () => void {
   const previous = new Map<string, string | undefined>();
   const set = (name: string, value: string): void => {
     if (!previous.has(name)) previous.set(name, process.env[name]);
@@ -246,11 +329,16 @@ function applySettings(local: Record<string, string>, overrides: Readonly<Record
   };
   for (const [name, value] of Object.entries(local)) {
     if (process.env[name] === undefined) set(name, value);
-    else log({ level: 'info', msg: `Skipping '${name}' from local settings as it's already defined in current environment variables.` });
+    else
+      log({
+        level: 'info',
+        msg: `Skipping '${name}' from local settings as it's already defined in current environment variables.`,
+      });
   }
   for (const [name, value] of Object.entries(overrides)) set(name, value);
   return () => {
     for (const [name, value] of previous) {
+      // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- unsetting an environment variable takes delete (assigning undefined stores "undefined")
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }

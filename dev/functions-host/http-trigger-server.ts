@@ -108,7 +108,13 @@ export async function startHttpTriggerServer(options: HttpTriggerServerOptions):
   await listen(server, options.host, options.port);
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  const context: Context = { options, routes, maxBodyBytes: options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES, authority: `${host}:${port}`, closing: false };
+  const context: Context = {
+    options,
+    routes,
+    maxBodyBytes: options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES,
+    authority: `${host}:${port}`,
+    closing: false,
+  };
   server.on('request', (request: IncomingMessage, response: ServerResponse) => void handle(context, request, response));
   const url = `http://${context.authority}`;
   options.log({ level: 'info', msg: `HTTP trigger server listening on ${url}`, url, functions: routes.length });
@@ -135,7 +141,12 @@ async function handle(context: Context, request: IncomingMessage, response: Serv
       context.options.log({ level: 'warn', msg: `HTTP ${method} abandoned: ${error.message}`, method });
       return;
     }
-    context.options.log({ level: 'error', msg: `HTTP ${method} failed in the host: ${error.message}`, method, error: error.stack ?? error.message });
+    context.options.log({
+      level: 'error',
+      msg: `HTTP ${method} failed in the host: ${error.message}`,
+      method,
+      error: error.stack ?? error.message,
+    });
     if (response.headersSent) response.destroy();
     else writeEmpty(context, response, 500);
   }
@@ -143,14 +154,26 @@ async function handle(context: Context, request: IncomingMessage, response: Serv
   const target = request.url ?? '';
   const path = target.startsWith('/') ? target.split('?')[0] : '(not a path)';
   const durationMs = Math.round(performance.now() - started);
-  context.options.log({ level: 'info', msg: `HTTP ${method} ${path} ${outcome.status}`, method, path, durationMs, ...outcome });
+  context.options.log({
+    level: 'info',
+    msg: `HTTP ${method} ${String(path)} ${outcome.status}`,
+    method,
+    path,
+    durationMs,
+    ...outcome,
+  });
 }
 
 interface Outcome extends WrittenResponse {
   readonly functionName?: string;
 }
 
-async function respond(context: Context, request: IncomingMessage, response: ServerResponse, method: string): Promise<Outcome> {
+async function respond(
+  context: Context,
+  request: IncomingMessage,
+  response: ServerResponse,
+  method: string,
+): Promise<Outcome> {
   const url = requestUrl(request, context.authority);
   if (!url) return writeEmpty(context, response, 400);
   const matches = context.routes.flatMap((compiled) => {
@@ -164,17 +187,34 @@ async function respond(context: Context, request: IncomingMessage, response: Ser
     return writeEmpty(context, response, method === 'OPTIONS' ? 204 : 405, { allow });
   }
   const functionName = chosen.route.functionName;
-  if (!isAuthorized(context.options.keys, chosen.route, request, url)) return { ...writeEmpty(context, response, 401), functionName };
+  if (!isAuthorized(context.options.keys, chosen.route, request, url))
+    return { ...writeEmpty(context, response, 401), functionName };
   const body = hasNoBody(request) ? EMPTY_BODY : await readBody(request, context.maxBodyBytes);
   if (!body) return { ...writeEmpty(context, response, 413, { connection: 'close' }), functionName };
   const rpcRequest = toRpcHttpRequest(request, url, chosen.params, body, context.options.requestBody ?? 'bytes');
+  return invokeRoute(context, response, chosen.route, rpcRequest);
+}
+
+/** Runs the route's function and writes its response; a function that throws gets an empty 500. */
+async function invokeRoute(
+  context: Context,
+  response: ServerResponse,
+  route: HttpFunctionRoute,
+  rpcRequest: RpcHttpData,
+): Promise<Outcome> {
+  const { functionName } = route;
   let returned: RpcTypedData | null | undefined;
   try {
-    returned = await chosen.route.invoke(rpcRequest);
+    returned = await route.invoke(rpcRequest);
   } catch (thrown) {
     // The host hides the failure from the caller: 500 with an empty body.
     const error = ensureError(thrown);
-    context.options.log({ level: 'error', msg: `Function '${functionName}' failed: ${error.message}`, functionName, error: error.stack ?? error.message });
+    context.options.log({
+      level: 'error',
+      msg: `Function '${functionName}' failed: ${error.message}`,
+      functionName,
+      error: error.stack ?? error.message,
+    });
     return { ...writeEmpty(context, response, 500), functionName };
   }
   return { ...writeHttpResponse(context, response, returned?.http ?? undefined, functionName), functionName };
@@ -205,16 +245,25 @@ function requestUrl(request: IncomingMessage, authority: string): URL | undefine
   }
 }
 
-function isAuthorized(keys: FunctionKeys | undefined, route: HttpFunctionRoute, request: IncomingMessage, url: URL): boolean {
+function isAuthorized(
+  keys: FunctionKeys | undefined,
+  route: HttpFunctionRoute,
+  request: IncomingMessage,
+  url: URL,
+): boolean {
   if (!keys || route.authLevel === 'anonymous') return true;
-  // The host reads the header first and only then `code` (whose name, like every query name, ignores case).
-  const header = request.headersDistinct['x-functions-key']?.[0];
-  const key = header ?? [...url.searchParams].find(([name]) => name.toLowerCase() === 'code')?.[1];
+  const key = presentedKey(request, url);
   if (key === undefined || key === '') return false;
   if (keys.master !== undefined && sameKey(key, keys.master)) return true;
   if (route.authLevel === 'admin') return false;
   const candidates = [...Object.values(keys.host), ...Object.values(keys.functions[route.functionName] ?? {})];
   return candidates.some((candidate) => sameKey(key, candidate));
+}
+
+/** The key the caller gave: the host reads the header first and only then `code` (a query name, so any case). */
+function presentedKey(request: IncomingMessage, url: URL): string | undefined {
+  const header = request.headersDistinct['x-functions-key']?.[0];
+  return header ?? [...url.searchParams].find(([name]) => name.toLowerCase() === 'code')?.[1];
 }
 
 /** Compares digests so that neither the contents nor the length of a key leaks through timing. */
@@ -230,7 +279,13 @@ function sameKey(given: string, expected: string): boolean {
  * there is one. The plain `headers`/`query`/`params` maps stand in for the `nullable*` ones: the library
  * reads both the same way (`fromNullableMapping`).
  */
-function toRpcHttpRequest(request: IncomingMessage, url: URL, params: Record<string, string>, body: Buffer, mode: RequestBodyData): RpcHttpData {
+function toRpcHttpRequest(
+  request: IncomingMessage,
+  url: URL,
+  params: Record<string, string>,
+  body: Buffer,
+  mode: RequestBodyData,
+): RpcHttpData {
   const headers: Record<string, string> = {};
   for (const [name, values] of Object.entries(request.headersDistinct)) {
     if (values) headers[name] = values.join(',');
@@ -248,7 +303,11 @@ function toRpcHttpRequest(request: IncomingMessage, url: URL, params: Record<str
     query: Object.fromEntries([...query.values()].map(({ name, values }) => [name, values.join(',')])),
     params,
   };
-  if (body.length > 0) http.body = mode === 'bytes' || isOctetOrMultipart(headers['content-type']) ? { bytes: body } : { string: body.toString('utf8') };
+  if (body.length > 0)
+    http.body =
+      mode === 'bytes' || isOctetOrMultipart(headers['content-type'])
+        ? { bytes: body }
+        : { string: body.toString('utf8') };
   return http;
 }
 

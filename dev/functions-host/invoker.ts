@@ -22,9 +22,12 @@ export class InvocationFailedError extends Error {
     readonly invocationId: string,
     cause: unknown,
   ) {
-    super(`Executed 'Functions.${functionName}' (Failed, Id=${invocationId}): ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-    });
+    super(
+      `Executed 'Functions.${functionName}' (Failed, Id=${invocationId}): ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
   }
 }
 
@@ -49,16 +52,36 @@ export async function invokeFunction(
   const invocationId = randomUUID();
   const functionName = fn.metadata.name;
   const started = performance.now();
-  log({ level: 'info', msg: `Executing 'Functions.${functionName}' (Reason='${request.reason}', Id=${invocationId})`, functionName, invocationId });
+  log({
+    level: 'info',
+    msg: `Executing 'Functions.${functionName}' (Reason='${request.reason}', Id=${invocationId})`,
+    functionName,
+    invocationId,
+  });
   try {
     const response = await runInvocation(app, fn, invocationId, request, appHookData, log);
     const durationMs = Math.round(performance.now() - started);
-    log({ level: 'info', msg: `Executed 'Functions.${functionName}' (Succeeded, Id=${invocationId}, Duration=${durationMs}ms)`, functionName, invocationId, outcome: 'Succeeded', durationMs });
+    log({
+      level: 'info',
+      msg: `Executed 'Functions.${functionName}' (Succeeded, Id=${invocationId}, Duration=${durationMs}ms)`,
+      functionName,
+      invocationId,
+      outcome: 'Succeeded',
+      durationMs,
+    });
     return response;
   } catch (thrown) {
     const durationMs = Math.round(performance.now() - started);
     const error = new InvocationFailedError(functionName, invocationId, thrown);
-    log({ level: 'error', msg: error.message, functionName, invocationId, outcome: 'Failed', durationMs, error: describe(thrown) });
+    log({
+      level: 'error',
+      msg: error.message,
+      functionName,
+      invocationId,
+      outcome: 'Failed',
+      durationMs,
+      error: describe(thrown),
+    });
     throw error;
   }
 }
@@ -76,7 +99,12 @@ async function runInvocation(
     log({ level: hostLevel(level), msg: message, functionName, invocationId, category, logLevel: level });
   const model = await app.programmingModel.getInvocationModel({
     invocationId,
-    request: { invocationId, functionId: fn.metadata.functionId ?? functionName, inputData: request.inputData, triggerMetadata: request.triggerMetadata ?? {} },
+    request: {
+      invocationId,
+      functionId: fn.metadata.functionId ?? functionName,
+      inputData: request.inputData,
+      triggerMetadata: request.triggerMetadata ?? {},
+    },
     metadata: { ...fn.metadata, directory: app.appRoot },
     log: userLog,
   });
@@ -94,6 +122,7 @@ async function runInvocation(
   }
   const post = { invocationContext: context, inputs: pre.inputs, result, error, hookData, appHookData };
   for (const hook of app.registrations.hooks.postInvocation) await hook(post);
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the function or a hook left in `error`, unchanged, as the worker does
   if (post.error !== undefined && post.error !== null) throw post.error;
   return model.getResponse(context, post.result);
 }

@@ -21,7 +21,14 @@ export class UnsupportedBindingError extends Error {
   readonly code = 'HOST_BINDING_UNSUPPORTED';
 }
 
-const WRITERS: Record<string, (binding: RpcBindingInfo, value: unknown, data: Record<string, string>, context: OutputBindingContext) => Promise<void>> = {
+type OutputWriter = (
+  binding: RpcBindingInfo,
+  value: unknown,
+  data: Record<string, string>,
+  context: OutputBindingContext,
+) => Promise<void>;
+
+const WRITERS: Record<string, OutputWriter> = {
   queue: writeQueue,
   table: writeTable,
   blob: writeBlob,
@@ -43,14 +50,25 @@ export async function writeOutputs(
   context: OutputBindingContext,
 ): Promise<void> {
   for (const output of response.outputData ?? []) {
-    const binding = output.name ? fn.metadata.bindings[output.name] : undefined;
-    const write = binding?.type ? WRITERS[binding.type] : undefined;
-    if (!binding || !write) {
-      throw new UnsupportedBindingError(`function ${fn.metadata.name}: output binding "${output.name}" (${binding?.type}) is not supported by the local host`);
-    }
+    const { binding, write } = outputWriter(fn, output.name);
     const value = fromTypedData(output.data);
     if (value !== undefined && value !== null) await write(binding, value, bindingData, context);
   }
+}
+
+/** The binding an output names and its writer; throws for a binding the local host does not write. */
+function outputWriter(
+  fn: RegisteredFunction,
+  name: string | null | undefined,
+): { binding: RpcBindingInfo; write: OutputWriter } {
+  const binding = name ? fn.metadata.bindings[name] : undefined;
+  const write = binding?.type ? WRITERS[binding.type] : undefined;
+  if (!binding || !write) {
+    throw new UnsupportedBindingError(
+      `function ${fn.metadata.name}: output binding "${String(name)}" (${String(binding?.type)}) is not supported by the local host`,
+    );
+  }
+  return { binding, write };
 }
 
 function fromTypedData(data: RpcTypedData | null | undefined): unknown {
@@ -58,14 +76,29 @@ function fromTypedData(data: RpcTypedData | null | undefined): unknown {
   if (data.string !== undefined && data.string !== null) return data.string;
   if (data.json !== undefined && data.json !== null) return JSON.parse(data.json) as unknown;
   if (data.bytes) return Buffer.from(data.bytes);
+  return numberOrCollection(data);
+}
+
+function numberOrCollection(data: RpcTypedData): unknown {
   if (data.int !== undefined && data.int !== null) return data.int;
   if (data.double !== undefined && data.double !== null) return data.double;
-  return data.collectionString?.string ?? data.collectionDouble?.double ?? data.collectionSint64?.sint64 ?? data.collectionBytes?.bytes ?? undefined;
+  return collectionOf(data);
+}
+
+function collectionOf(data: RpcTypedData): unknown {
+  return (
+    data.collectionString?.string ??
+    data.collectionDouble?.double ??
+    data.collectionSint64?.sint64 ??
+    data.collectionBytes?.bytes ??
+    undefined
+  );
 }
 
 function setting(binding: RpcBindingInfo, key: string): string {
   const value = binding[key];
-  if (typeof value !== 'string' || value === '') throw new UnsupportedBindingError(`${binding.type} binding has no "${key}"`);
+  if (typeof value !== 'string' || value === '')
+    throw new UnsupportedBindingError(`${String(binding.type)} binding has no "${key}"`);
   return value;
 }
 
@@ -75,7 +108,12 @@ function messageText(item: unknown): string {
   return JSON.stringify(item);
 }
 
-async function writeQueue(binding: RpcBindingInfo, value: unknown, _data: Record<string, string>, context: OutputBindingContext): Promise<void> {
+async function writeQueue(
+  binding: RpcBindingInfo,
+  value: unknown,
+  _data: Record<string, string>,
+  context: OutputBindingContext,
+): Promise<void> {
   const queueName = setting(binding, 'queueName');
   const connection = resolveStorageConnection(context.settings, binding['connection'] as string | undefined, 'queue');
   const queue = createQueueServiceClient(connection).getQueueClient(queueName);
@@ -87,7 +125,12 @@ async function writeQueue(binding: RpcBindingInfo, value: unknown, _data: Record
   context.onQueueWritten(queueName);
 }
 
-async function writeTable(binding: RpcBindingInfo, value: unknown, _data: Record<string, string>, context: OutputBindingContext): Promise<void> {
+async function writeTable(
+  binding: RpcBindingInfo,
+  value: unknown,
+  _data: Record<string, string>,
+  context: OutputBindingContext,
+): Promise<void> {
   const connection = resolveStorageConnection(context.settings, binding['connection'] as string | undefined, 'table');
   const table = createTableClient(connection, setting(binding, 'tableName'));
   await table.createTable(); // no-op when it exists
@@ -103,18 +146,35 @@ async function writeTable(binding: RpcBindingInfo, value: unknown, _data: Record
   }
 }
 
-function toEntity(binding: RpcBindingInfo, entity: unknown): { partitionKey: string; rowKey: string } & Record<string, unknown> {
-  if (typeof entity !== 'object' || entity === null) throw new UnsupportedBindingError('a table output must be an object or an array of objects');
+function toEntity(
+  binding: RpcBindingInfo,
+  entity: unknown,
+): { partitionKey: string; rowKey: string } & Record<string, unknown> {
+  if (typeof entity !== 'object' || entity === null)
+    throw new UnsupportedBindingError('a table output must be an object or an array of objects');
   const { PartitionKey, RowKey, partitionKey, rowKey, ...properties } = entity as Record<string, unknown>;
-  const keys = {
-    partitionKey: String(PartitionKey ?? partitionKey ?? binding['partitionKey'] ?? ''),
-    rowKey: String(RowKey ?? rowKey ?? binding['rowKey'] ?? ''),
-  };
-  if (!keys.partitionKey || !keys.rowKey) throw new UnsupportedBindingError('a table entity needs PartitionKey and RowKey');
+  const keys = entityKeys(binding, { PartitionKey, RowKey, partitionKey, rowKey });
+  if (!keys.partitionKey || !keys.rowKey)
+    throw new UnsupportedBindingError('a table entity needs PartitionKey and RowKey');
   return { ...properties, ...keys };
 }
 
-async function writeBlob(binding: RpcBindingInfo, value: unknown, data: Record<string, string>, context: OutputBindingContext): Promise<void> {
+/** An entity's keys: its own (either spelling) or else the binding's, as text. */
+function entityKeys(binding: RpcBindingInfo, given: Record<string, unknown>): { partitionKey: string; rowKey: string } {
+  /* eslint-disable @typescript-eslint/no-base-to-string -- keys from app code, taken as text whatever their type, like the host */
+  return {
+    partitionKey: String(given['PartitionKey'] ?? given['partitionKey'] ?? binding['partitionKey'] ?? ''),
+    rowKey: String(given['RowKey'] ?? given['rowKey'] ?? binding['rowKey'] ?? ''),
+  };
+  /* eslint-enable @typescript-eslint/no-base-to-string -- end of the entity keys */
+}
+
+async function writeBlob(
+  binding: RpcBindingInfo,
+  value: unknown,
+  data: Record<string, string>,
+  context: OutputBindingContext,
+): Promise<void> {
   const path = expandBlobPath(setting(binding, 'path'), data);
   const [container = '', ...rest] = path.split('/');
   const connection = resolveStorageConnection(context.settings, binding['connection'] as string | undefined, 'blob');

@@ -6,13 +6,13 @@ import { ensureError } from '../../shared/errors';
 import {
   decodeBase64LikeDotNet,
   isTransientPollError,
+  type MessageProcessorContext,
   moveToPoison,
   processMessage,
-  type MessageProcessorContext,
   type ReceivedMessage,
 } from './queue-message-processor';
 import { nextPollingDelayMs } from './queue-polling';
-import { validateQueueTriggerSettings, type QueueTriggerSettings } from './queue-trigger-settings';
+import { type QueueTriggerSettings, validateQueueTriggerSettings } from './queue-trigger-settings';
 
 export { poisonQueueFor, poisonQueueName } from './queue-message-processor';
 export { MIN_POLLING_INTERVAL_MS, nextPollingDelayMs } from './queue-polling';
@@ -121,7 +121,11 @@ class QueueListenerImpl implements QueueListener {
     };
     this.loop = this.run().catch((thrown: unknown) => {
       // Only a bug gets here (poll errors are handled); the host would hand it to its unhandled-exception handler.
-      options.log({ level: 'error', msg: `Queue listener on '${options.queue.name}' stopped polling after an unexpected error.`, error: ensureError(thrown) });
+      options.log({
+        level: 'error',
+        msg: `Queue listener on '${options.queue.name}' stopped polling after an unexpected error.`,
+        error: ensureError(thrown),
+      });
     });
   }
 
@@ -162,6 +166,7 @@ class QueueListenerImpl implements QueueListener {
   private async run(): Promise<void> {
     while (!this.stopped) {
       const found = await this.poll();
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- changes during the await above; TypeScript keeps the narrowing from before it
       if (this.stopped) return;
       if (found) {
         // After a hit the next empty poll starts the back-off from the minimum again.
@@ -212,7 +217,10 @@ class QueueListenerImpl implements QueueListener {
   private async decode(items: DequeuedMessageItem[]): Promise<ReceivedMessage[]> {
     const messages: ReceivedMessage[] = [];
     for (const item of items) {
-      const body = this.context.settings.messageEncoding === 'base64' ? decodeBase64LikeDotNet(item.messageText) : item.messageText;
+      const body =
+        this.context.settings.messageEncoding === 'base64'
+          ? decodeBase64LikeDotNet(item.messageText)
+          : item.messageText;
       if (body !== undefined) messages.push({ item, body });
       else await this.rejectUndecodable(item);
     }
@@ -221,8 +229,15 @@ class QueueListenerImpl implements QueueListener {
 
   private async rejectUndecodable(item: DequeuedMessageItem): Promise<void> {
     const { log, poisonQueue, queue } = this.context;
-    const where = poisonQueue === undefined ? 'it stays invisible until its lease ends (no poison queue)' : `moving it to '${poisonQueue.name}'`;
-    log({ level: 'warn', msg: `Queue message '${item.messageId}' is not valid base64; ${where}.`, messageId: item.messageId });
+    const where =
+      poisonQueue === undefined
+        ? 'it stays invisible until its lease ends (no poison queue)'
+        : `moving it to '${poisonQueue.name}'`;
+    log({
+      level: 'warn',
+      msg: `Queue message '${item.messageId}' is not valid base64; ${where}.`,
+      messageId: item.messageId,
+    });
     try {
       await moveToPoison(this.context, item, item.messageText, item.popReceipt);
     } catch (thrown) {
@@ -271,7 +286,10 @@ class QueueListenerImpl implements QueueListener {
   private reportMissingQueue(): void {
     if (this.reportedMissing) return;
     this.reportedMissing = true;
-    this.context.log({ level: 'info', msg: `Queue '${this.context.queue.name}' does not exist; polling with back-off until it does.` });
+    this.context.log({
+      level: 'info',
+      msg: `Queue '${this.context.queue.name}' does not exist; polling with back-off until it does.`,
+    });
   }
 
   private reportPollFailure(thrown: unknown): void {

@@ -108,7 +108,9 @@ async function invoke(context: MessageProcessorContext, message: ReceivedMessage
   const text = bodyAsString(message.body);
   if (text === undefined) {
     // The host's string binding throws before the function runs; that counts as a failed invocation.
-    const error = new Error(`Queue message's body cannot be converted to string because it contains non-UTF8 bytes, message id=${item.messageId}`);
+    const error = new Error(
+      `Queue message's body cannot be converted to string because it contains non-UTF8 bytes, message id=${item.messageId}`,
+    );
     context.log({ level: 'error', msg: error.message, messageId: item.messageId });
     return error;
   }
@@ -130,10 +132,17 @@ async function invoke(context: MessageProcessorContext, message: ReceivedMessage
 }
 
 /** `QueueProcessor.CompleteProcessingMessageAsync`. */
-async function complete(context: MessageProcessorContext, message: ReceivedMessage, popReceipt: string, failure: Error | undefined): Promise<void> {
+async function complete(
+  context: MessageProcessorContext,
+  message: ReceivedMessage,
+  popReceipt: string,
+  failure: Error | undefined,
+): Promise<void> {
   const { item } = message;
   if (failure === undefined) {
-    await tolerateLostMessage(context.queue.deleteMessage(item.messageId, popReceipt, { abortSignal: context.abandoned }));
+    await tolerateLostMessage(
+      context.queue.deleteMessage(item.messageId, popReceipt, { abortSignal: context.abandoned }),
+    );
   } else if (context.poisonQueue === undefined) {
     // No poison queue possible: leave the message invisible (no release) so it cannot loop hot.
     context.log({
@@ -147,7 +156,9 @@ async function complete(context: MessageProcessorContext, message: ReceivedMessa
     // Release: visible again after the configured retry delay. The REST API takes whole seconds (.NET truncates).
     const visibilityTimeout = Math.trunc(context.settings.visibilityTimeoutMs / 1000);
     await tolerateLostMessage(
-      context.queue.updateMessage(item.messageId, popReceipt, undefined, visibilityTimeout, { abortSignal: context.abandoned }),
+      context.queue.updateMessage(item.messageId, popReceipt, undefined, visibilityTimeout, {
+        abortSignal: context.abandoned,
+      }),
     );
   }
 }
@@ -165,7 +176,12 @@ function poisonCopyText(message: ReceivedMessage): string {
  * a poison queue it does nothing, so the message stays invisible until its lease ends. The copy happens before
  * the delete, so a failure in between can duplicate the message into the poison queue but never lose it.
  */
-export async function moveToPoison(context: MessageProcessorContext, item: DequeuedMessageItem, text: string, popReceipt: string): Promise<void> {
+export async function moveToPoison(
+  context: MessageProcessorContext,
+  item: DequeuedMessageItem,
+  text: string,
+  popReceipt: string,
+): Promise<void> {
   const poisonQueue = context.poisonQueue;
   if (poisonQueue === undefined) return;
   context.log({
@@ -183,13 +199,20 @@ export async function moveToPoison(context: MessageProcessorContext, item: Deque
     await poisonQueue.sendMessage(text, options);
   }
   await tolerateLostMessage(context.queue.deleteMessage(item.messageId, popReceipt, options));
-  context.log({ level: 'info', msg: `Message '${item.messageId}' moved to queue '${poisonQueue.name}'.`, messageId: item.messageId });
+  context.log({
+    level: 'info',
+    msg: `Message '${item.messageId}' moved to queue '${poisonQueue.name}'.`,
+    messageId: item.messageId,
+  });
 }
 
 /** `{ statusCode, code }` of a storage `RestError`, read structurally so that any copy of the class matches. */
 function storageError(thrown: unknown): { statusCode: number | undefined; code: string | undefined } {
   const { statusCode, code } = (typeof thrown === 'object' && thrown !== null ? thrown : {}) as Record<string, unknown>;
-  return { statusCode: typeof statusCode === 'number' ? statusCode : undefined, code: typeof code === 'string' ? code : undefined };
+  return {
+    statusCode: typeof statusCode === 'number' ? statusCode : undefined,
+    code: typeof code === 'string' ? code : undefined,
+  };
 }
 
 function storageErrorCode(thrown: unknown): string | undefined {
@@ -198,21 +221,26 @@ function storageErrorCode(thrown: unknown): string | undefined {
 
 // "Someone else owns this message now, or it is gone": the host ignores these on delete and release, and stops
 // renewing on them (`IsBadRequestPopReceiptMismatch`, `IsNotFoundMessageOrQueueNotFound`, `IsConflictQueueBeingDeletedOrDisabled`).
-const LOST_MESSAGE_ERRORS = new Set(['400 PopReceiptMismatch', '404 MessageNotFound', '404 QueueNotFound', '409 QueueBeingDeleted']);
+const LOST_MESSAGE_ERRORS = new Set([
+  '400 PopReceiptMismatch',
+  '404 MessageNotFound',
+  '404 QueueNotFound',
+  '409 QueueBeingDeleted',
+]);
 // Poll errors the host backs off on besides 5xx; it throws the others to its unhandled-exception handler.
 const TRANSIENT_POLL_ERRORS = new Set(['404 QueueNotFound', '409 QueueBeingDeleted']);
 
 /** Whether a storage error means the message was taken over by another receiver or deleted. */
 export function isMessageLost(thrown: unknown): boolean {
   const { statusCode, code } = storageError(thrown);
-  return LOST_MESSAGE_ERRORS.has(`${statusCode} ${code}`);
+  return LOST_MESSAGE_ERRORS.has(`${String(statusCode)} ${String(code)}`);
 }
 
 /** Whether a poll error is one the host backs off on (server errors, missing queue, queue being deleted). */
 export function isTransientPollError(thrown: unknown): boolean {
   const { statusCode, code } = storageError(thrown);
   const serverError = statusCode !== undefined && statusCode >= 500 && statusCode < 600;
-  return serverError || TRANSIENT_POLL_ERRORS.has(`${statusCode} ${code}`);
+  return serverError || TRANSIENT_POLL_ERRORS.has(`${String(statusCode)} ${String(code)}`);
 }
 
 async function tolerateLostMessage(operation: Promise<unknown>): Promise<void> {
@@ -274,7 +302,9 @@ class LeaseRenewal {
   private async renew(): Promise<void> {
     const { queue, abandoned, leaseMs } = this.context;
     try {
-      const response = await queue.updateMessage(this.item.messageId, this.receipt, undefined, leaseMs / 1000, { abortSignal: abandoned });
+      const response = await queue.updateMessage(this.item.messageId, this.receipt, undefined, leaseMs / 1000, {
+        abortSignal: abandoned,
+      });
       this.receipt = response.popReceipt ?? this.receipt;
       this.intervalMs = this.normalIntervalMs;
     } catch (thrown) {

@@ -15,9 +15,15 @@ const RANDOMIZATION_FACTOR = 0.2;
  * capped at `maxPollingIntervalMs` and then staying there.
  * @throws RangeError when `maxPollingIntervalMs` is below 100 ms (the host rejects it too).
  */
-export function nextPollingDelayMs(previousDelayMs: number, maxPollingIntervalMs: number, random: () => number): number {
+export function nextPollingDelayMs(
+  previousDelayMs: number,
+  maxPollingIntervalMs: number,
+  random: () => number,
+): number {
   if (!(maxPollingIntervalMs >= MIN_POLLING_INTERVAL_MS)) {
-    throw new RangeError(`maxPollingIntervalMs must not be less than ${MIN_POLLING_INTERVAL_MS}, got ${maxPollingIntervalMs}`);
+    throw new RangeError(
+      `maxPollingIntervalMs must not be less than ${MIN_POLLING_INTERVAL_MS}, got ${maxPollingIntervalMs}`,
+    );
   }
   if (previousDelayMs >= maxPollingIntervalMs) return maxPollingIntervalMs;
   if (previousDelayMs < MIN_POLLING_INTERVAL_MS) return MIN_POLLING_INTERVAL_MS;

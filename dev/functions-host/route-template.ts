@@ -68,7 +68,8 @@ export function parseRouteTemplate(template: string): RouteTemplate {
     const key = segment.name.toLowerCase();
     if (names.has(key)) fail(`the parameter '${segment.name}' appears more than once`);
     names.add(key);
-    if (segment.catchAll && index !== segments.length - 1) fail(`the catch-all parameter '${segment.name}' must be the last segment`);
+    if (segment.catchAll && index !== segments.length - 1)
+      fail(`the catch-all parameter '${segment.name}' must be the last segment`);
   });
   const precedence = segments.map(precedenceDigit);
   return { template, precedence, match: (path) => matchSegments(segments, splitPath(path)) };
@@ -98,16 +99,28 @@ function splitSegments(text: string, fail: Fail): string[] {
   for (let i = 0; i < text.length; i++) {
     const char = text[i];
     if (char === '{' || char === '}') {
-      if (text[i + 1] === char) i++; // `{{` and `}}` are escaped braces
-      else depth += char === '{' ? 1 : -1;
-      if (depth < 0 || depth > 1) fail(`unbalanced '${char}' at position ${i}`);
+      if (text[i + 1] === char)
+        i++; // `{{` and `}}` are escaped braces
+      else depth = braceDepth(depth, char, i, fail);
     } else if (char === '/' && depth === 0) {
       segments.push(text.slice(start, i));
       start = i + 1;
     }
   }
   if (depth !== 0) fail("a '{' has no closing '}'");
-  segments.push(text.slice(start));
+  return withLastSegment(segments, text.slice(start), fail);
+}
+
+/** The brace depth after an unescaped `char` (`{` or `}`) at `position`; fails unless it stays 0 or 1. */
+function braceDepth(depth: number, char: string, position: number, fail: Fail): number {
+  const next = depth + (char === '{' ? 1 : -1);
+  if (next < 0 || next > 1) fail(`unbalanced '${char}' at position ${position}`);
+  return next;
+}
+
+/** The segments with the last one added; fails if any is empty. */
+function withLastSegment(segments: string[], last: string, fail: Fail): string[] {
+  segments.push(last);
   if (segments.includes('')) fail("it contains an empty segment ('//')");
   return segments;
 }
@@ -141,9 +154,7 @@ function unescapeBraces(text: string): string {
 function parseParameter(inner: string, fail: Fail): Parameter {
   const stars = /^\*{1,2}/.exec(inner)?.[0].length ?? 0;
   let rest = inner.slice(stars);
-  const nameEnd = rest.search(/[:=]|\?$/);
-  const name = nameEnd === -1 ? rest : rest.slice(0, nameEnd);
-  if (name === '' || /[{}/?*=:]/.test(name)) fail(`'{${inner}}' has an empty or invalid parameter name`);
+  const name = parameterName(rest, inner, fail);
   rest = rest.slice(name.length);
   const constraints: Test[] = [];
   while (rest.startsWith(':')) {
@@ -156,6 +167,14 @@ function parseParameter(inner: string, fail: Fail): Parameter {
   if (!optional && defaultValue === undefined && rest !== '') fail(`'{${inner}}' has unexpected text '${rest}'`);
   if (optional && stars > 0) fail(`the catch-all parameter '${name}' cannot be marked optional`);
   return { kind: 'parameter', name, optional, catchAll: stars > 0, defaultValue, constraints };
+}
+
+/** The parameter name at the start of `rest` (the inside of `{inner}` past its stars); fails unless it is valid. */
+function parameterName(rest: string, inner: string, fail: Fail): string {
+  const nameEnd = rest.search(/[:=]|\?$/);
+  const name = nameEnd === -1 ? rest : rest.slice(0, nameEnd);
+  if (name === '' || /[{}/?*=:]/.test(name)) fail(`'{${inner}}' has an empty or invalid parameter name`);
+  return name;
 }
 
 /** Reads `name` or `name(args)` from the start of `text`; args end at a `)` followed by `:`, `=`, `?` or the end. */
@@ -171,7 +190,9 @@ function parseConstraint(text: string, fail: Fail): { test: Test; length: number
 // .NET's invariant-culture parsers accept surrounding white space (NumberStyles.Integer, Float, Number).
 const WS = '[\\t\\n\\v\\f\\r ]*';
 const INTEGER = new RegExp(`^${WS}[+-]?\\d+${WS}$`);
-const FLOAT = new RegExp(`^${WS}[+-]?(?:\\d[\\d,]*(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?${WS}$|^${WS}-?(?:NaN|Infinity)${WS}$`);
+const FLOAT = new RegExp(
+  `^${WS}[+-]?(?:\\d[\\d,]*(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?${WS}$|^${WS}-?(?:NaN|Infinity)${WS}$`,
+);
 const NUMBER = new RegExp(`^${WS}(?:[+-]${WS})?(?:\\d[\\d,]*(?:\\.\\d*)?|\\.\\d+)(?:${WS}[+-])?${WS}$`);
 const BOOLEAN = new RegExp(`^${WS}(?:true|false)${WS}$`, 'i');
 const HEX_GUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
@@ -179,7 +200,8 @@ const HEX_GUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 const GUID = new RegExp(`^${WS}(?:[0-9a-f]{32}|${HEX_GUID}|\\{${HEX_GUID}\\}|\\(${HEX_GUID}\\))${WS}$`, 'i');
 const INT32: Range = [-(2n ** 31n), 2n ** 31n - 1n];
 const INT64: Range = [-(2n ** 63n), 2n ** 63n - 1n];
-const DECIMAL_MAX = 79228162514264337593543950335;
+// .NET's decimal.MaxValue, 2^96 - 1; as a double it rounds to 2^96.
+const DECIMAL_MAX = Number(2n ** 96n - 1n);
 
 type Range = readonly [bigint, bigint];
 
@@ -226,7 +248,9 @@ const CONSTRAINTS: Readonly<Record<string, (args: ConstraintArguments) => Test>>
   bool: withoutArguments((value) => BOOLEAN.test(value)),
   double: withoutArguments((value) => FLOAT.test(value)),
   float: withoutArguments((value) => FLOAT.test(value)),
-  decimal: withoutArguments((value) => NUMBER.test(value) && Math.abs(parseFloat(value.replace(/[\s,+]/g, ''))) <= DECIMAL_MAX),
+  decimal: withoutArguments(
+    (value) => NUMBER.test(value) && Math.abs(parseFloat(value.replace(/[\s,+]/g, ''))) <= DECIMAL_MAX,
+  ),
   guid: withoutArguments((value) => GUID.test(value)),
   alpha: withoutArguments((value) => /^[a-z]*$/i.test(value)),
   required: withoutArguments((value) => value !== ''),
@@ -255,7 +279,11 @@ function makeConstraint(name: string, raw: string | undefined, fail: Fail): Test
   const key = name.toLowerCase();
   const factory = CONSTRAINTS[key];
   if (!factory) {
-    return fail(UNSUPPORTED.has(key) ? `the ASP.NET constraint '${name}' is not supported by this local host` : `unknown constraint '${name}'`);
+    return fail(
+      UNSUPPORTED.has(key)
+        ? `the ASP.NET constraint '${name}' is not supported by this local host`
+        : `unknown constraint '${name}'`,
+    );
   }
   const failConstraint = (problem: string): never => fail(`constraint '${name}': ${problem}`);
   return factory({
@@ -297,13 +325,23 @@ function matchSegments(segments: readonly Segment[], parts: readonly string[]): 
     if (segment.kind === 'literal') {
       if (part === undefined || decodeSegment(part).toLowerCase() !== segment.text) return undefined;
     } else if (segment.catchAll) {
-      const rest = parts.slice(index).map(decodeSegment).join('/');
-      return bind(values, segment, rest === '' ? undefined : rest) ? values : undefined;
-    } else if (part === '' || !bind(values, segment, part === undefined ? undefined : decodeSegment(part))) {
-      return undefined; // an empty segment (`a//b`) matches no parameter
+      return bindCatchAll(values, segment, parts.slice(index)) ? values : undefined;
+    } else if (!bindSegment(values, segment, part)) {
+      return undefined;
     }
   }
   return parts.length > segments.length ? undefined : values;
+}
+
+/** Binds a catch-all parameter to the rest of the path (decoded segments joined with `/`). */
+function bindCatchAll(values: Record<string, string>, parameter: Parameter, parts: readonly string[]): boolean {
+  const rest = parts.map(decodeSegment).join('/');
+  return bind(values, parameter, rest === '' ? undefined : rest);
+}
+
+/** Binds a parameter to one path segment, if there is one; an empty segment (`a//b`) matches no parameter. */
+function bindSegment(values: Record<string, string>, parameter: Parameter, part: string | undefined): boolean {
+  return part !== '' && bind(values, parameter, part === undefined ? undefined : decodeSegment(part));
 }
 
 /** Binds a parameter to `value`, or to its default when the path has no segment for it. */

@@ -23,7 +23,8 @@ export function parseTimerSchedule(functionName: string, schedule: string): Time
   if (interval) {
     const [, hours = '0', minutes = '0', seconds = '0'] = interval;
     const periodMs = ((Number(hours) * 60 + Number(minutes)) * 60 + Number(seconds)) * 1000;
-    if (periodMs <= 0) throw new TimerScheduleError(`function ${functionName}: schedule "${schedule}" is an empty interval`);
+    if (periodMs <= 0)
+      throw new TimerScheduleError(`function ${functionName}: schedule "${schedule}" is an empty interval`);
     return { next: (after) => new Date(after.getTime() + periodMs) };
   }
   if (schedule.trim().split(/\s+/).length !== 6) {
@@ -34,7 +35,9 @@ export function parseTimerSchedule(functionName: string, schedule: string): Time
   try {
     CronExpressionParser.parse(schedule, { tz: 'UTC' });
   } catch (error) {
-    throw new TimerScheduleError(`function ${functionName}: schedule "${schedule}" is not valid NCRONTAB: ${String(error)}`);
+    throw new TimerScheduleError(
+      `function ${functionName}: schedule "${schedule}" is not valid NCRONTAB: ${String(error)}`,
+    );
   }
   return { next: (after) => CronExpressionParser.parse(schedule, { tz: 'UTC', currentDate: after }).next().toDate() };
 }
@@ -72,16 +75,27 @@ export function startTimerTrigger(options: TimerTriggerOptions): TimerTrigger {
   let last: Date | undefined;
 
   const run = (due: Date, next: Date): void => {
-    const status = last && { Last: last.toISOString(), Next: next.toISOString(), LastUpdated: new Date().toISOString() };
+    const status = last && {
+      Last: last.toISOString(),
+      Next: next.toISOString(),
+      LastUpdated: new Date().toISOString(),
+    };
     last = due;
     running = options
-      .invoke({ Schedule: { AdjustForDST: true }, ScheduleStatus: status ?? null, IsPastDue: Date.now() - due.getTime() > 1000 })
+      .invoke({
+        Schedule: { AdjustForDST: true },
+        ScheduleStatus: status ?? null,
+        IsPastDue: Date.now() - due.getTime() > 1000,
+      })
       .catch(() => undefined) // the invoker logged the failure; the schedule goes on
       .finally(schedule);
   };
   const waitUntil = (due: Date): void => {
     const delay = due.getTime() - Date.now();
-    timer = setTimeout(() => (delay > MAX_TIMEOUT_MS ? waitUntil(due) : run(due, options.schedule.next(due))), Math.min(Math.max(delay, 0), MAX_TIMEOUT_MS));
+    timer = setTimeout(
+      () => (delay > MAX_TIMEOUT_MS ? waitUntil(due) : run(due, options.schedule.next(due))),
+      Math.min(Math.max(delay, 0), MAX_TIMEOUT_MS),
+    );
   };
   function schedule(): void {
     if (!stopped) waitUntil(options.schedule.next(new Date()));

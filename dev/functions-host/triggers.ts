@@ -23,19 +23,28 @@ export function triggerOf(fn: RegisteredFunction): TriggerBinding & { readonly t
   const triggers = Object.entries(fn.metadata.bindings).filter(([, binding]) => binding.type?.endsWith('Trigger'));
   const [trigger] = triggers;
   if (!trigger || triggers.length > 1) {
-    throw new FunctionIndexingError(`function ${fn.metadata.name} must have exactly one trigger, has ${triggers.length}`);
+    throw new FunctionIndexingError(
+      `function ${fn.metadata.name} must have exactly one trigger, has ${triggers.length}`,
+    );
   }
   const [name, binding] = trigger;
   const type = binding.type as SupportedTrigger;
   if (!SUPPORTED_TRIGGERS.includes(type)) {
-    throw new FunctionIndexingError(`function ${fn.metadata.name}: trigger type "${binding.type}" is not supported by the local host (supported: ${SUPPORTED_TRIGGERS.join(', ')})`);
+    throw new FunctionIndexingError(
+      `function ${fn.metadata.name}: trigger type "${String(binding.type)}" is not supported by the local host (supported: ${SUPPORTED_TRIGGERS.join(', ')})`,
+    );
   }
   return { name, binding, type };
 }
 
 /** Functions the app registered, less those disabled with `AzureWebJobs.<name>.Disabled`. */
-export function enabledFunctions(app: LoadedApp, settings: Readonly<Record<string, string | undefined>>): RegisteredFunction[] {
-  return app.registrations.functions.filter(({ metadata }) => settings[`AzureWebJobs.${metadata.name}.Disabled`]?.toLowerCase() !== 'true');
+export function enabledFunctions(
+  app: LoadedApp,
+  settings: Readonly<Record<string, string | undefined>>,
+): RegisteredFunction[] {
+  return app.registrations.functions.filter(
+    ({ metadata }) => settings[`AzureWebJobs.${metadata.name}.Disabled`]?.toLowerCase() !== 'true',
+  );
 }
 
 /** Trigger metadata as the host sends it: each value as typed data. */

@@ -7,7 +7,8 @@ import { build, type Metafile, type Plugin } from 'esbuild';
  * entry reaches, ours and node_modules alike, is inside the bundle.
  */
 export const RUNTIME_MODULES: Readonly<Record<string, string>> = {
-  '@azure/functions-core': 'the Azure Functions Node.js worker provides it (azure-functions.md §10); a copy would be a stand-in',
+  '@azure/functions-core':
+    'the Azure Functions Node.js worker provides it (azure-functions.md §10); a copy would be a stand-in',
   ed25519:
     "crypto-conditions' optional native addon, built by node-gyp for the build machine only; the app signs and verifies with node:crypto, and crypto-conditions falls back to tweetnacl when the require fails",
   bufferutil: "ws's optional native speed-up; ws carries on without it",
@@ -32,7 +33,11 @@ export interface Bundle {
  *
  * @throws Error with esbuild's messages when an import cannot be resolved or the code does not parse.
  */
-export async function bundle(options: { readonly entry: string; readonly outfile: string; readonly repoRoot: string }): Promise<Bundle> {
+export async function bundle(options: {
+  readonly entry: string;
+  readonly outfile: string;
+  readonly repoRoot: string;
+}): Promise<Bundle> {
   const result = await build({
     absWorkingDir: options.repoRoot,
     entryPoints: [options.entry],
@@ -48,7 +53,11 @@ export async function bundle(options: { readonly entry: string; readonly outfile
     logLevel: 'silent',
   });
   const output = result.metafile.outputs[relativeTo(options.repoRoot, options.outfile)];
-  return { outfile: options.outfile, bytes: output?.bytes ?? 0, packageRoots: packageRootsOf(result.metafile, options.repoRoot) };
+  return {
+    outfile: options.outfile,
+    bytes: output?.bytes ?? 0,
+    packageRoots: packageRootsOf(result.metafile, options.repoRoot),
+  };
 }
 
 /**
@@ -70,13 +79,23 @@ const resolveAsRequire: Plugin = {
         pluginData: resolveAsRequire,
       });
       if (resolved.errors.length > 0) return { errors: resolved.errors };
-      return { path: resolved.path, external: resolved.external, namespace: resolved.namespace, sideEffects: resolved.sideEffects };
+      return {
+        path: resolved.path,
+        external: resolved.external,
+        namespace: resolved.namespace,
+        sideEffects: resolved.sideEffects,
+      };
     });
   },
 };
 
 function relativeTo(root: string, path: string): string {
-  return path.startsWith(root + sep) ? path.slice(root.length + 1).split(sep).join('/') : path;
+  return path.startsWith(root + sep)
+    ? path
+        .slice(root.length + 1)
+        .split(sep)
+        .join('/')
+    : path;
 }
 
 /** The folders of the npm packages whose files are inputs of the bundle (a nested node_modules counts as its own package). */
@@ -86,9 +105,8 @@ function packageRootsOf(metafile: Metafile, repoRoot: string): string[] {
     const at = input.lastIndexOf('node_modules/');
     if (at === -1) continue;
     const rest = input.slice(at + 'node_modules/'.length).split('/');
-    const name = rest[0]?.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
+    const name = rest[0]?.startsWith('@') ? `${rest[0]}/${String(rest[1])}` : rest[0];
     if (name) roots.add(join(repoRoot, input.slice(0, at), 'node_modules', name));
   }
   return [...roots].sort();
 }
-

@@ -1,7 +1,7 @@
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { buildPackages, PACKAGE_NAMES, type BuiltPackage, type PackageName, type PackageOptions } from './packages';
+import { buildPackages, type BuiltPackage, PACKAGE_NAMES, type PackageName, type PackageOptions } from './packages';
 
 const USAGE = `Usage: npm run package -- [options]
 

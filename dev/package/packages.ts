@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { bundle, type Bundle } from './bundle';
+import { type Bundle, bundle } from './bundle';
 import { describePackages, thirdPartyNotices } from './third-party-notices';
 import { zipFolder } from './zip-folder';
 
@@ -11,10 +11,16 @@ export const PACKAGE_NAMES = ['functions', 'relay'] as const;
 export type PackageName = (typeof PACKAGE_NAMES)[number];
 
 /** The zip file of each package, in the output folder. */
-export const PACKAGE_ZIPS: Readonly<Record<PackageName, string>> = { functions: 'functions.zip', relay: 'relay-webjob.zip' };
+export const PACKAGE_ZIPS: Readonly<Record<PackageName, string>> = {
+  functions: 'functions.zip',
+  relay: 'relay-webjob.zip',
+};
 
 /** The folder each package is zipped from, under the output folder (azure.yaml's `dist` for azd). */
-export const PACKAGE_FOLDERS: Readonly<Record<PackageName, string>> = { functions: 'package/functions', relay: 'package/relay-webjob' };
+export const PACKAGE_FOLDERS: Readonly<Record<PackageName, string>> = {
+  functions: 'package/functions',
+  relay: 'package/relay-webjob',
+};
 
 /** Entry file of the Functions package (package.json `main`), at its root beside host.json. */
 export const FUNCTIONS_MAIN = 'index.js';
@@ -78,8 +84,14 @@ interface Manifest {
 
 async function buildFunctionsPackage({ repoRoot, outDir }: PackageOptions): Promise<BuiltPackage> {
   const staged = freshFolder(join(outDir, ...PACKAGE_FOLDERS.functions.split('/')));
-  const bundled = await bundle({ entry: join(repoRoot, 'functions', 'index.ts'), outfile: join(staged, FUNCTIONS_MAIN), repoRoot });
-  const { name, version, description, license, engines } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as Manifest;
+  const bundled = await bundle({
+    entry: join(repoRoot, 'functions', 'index.ts'),
+    outfile: join(staged, FUNCTIONS_MAIN),
+    repoRoot,
+  });
+  const { name, version, description, license, engines } = JSON.parse(
+    readFileSync(join(repoRoot, 'package.json'), 'utf8'),
+  ) as Manifest;
   // No dependencies: they are in the bundle, so nothing asks for an npm install on deploy.
   const manifest = { name, version, description, license, private: true, main: FUNCTIONS_MAIN, engines };
   writeFileSync(join(staged, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -91,7 +103,11 @@ async function buildFunctionsPackage({ repoRoot, outDir }: PackageOptions): Prom
 async function buildRelayPackage({ repoRoot, outDir }: PackageOptions): Promise<BuiltPackage> {
   const staged = freshFolder(join(outDir, ...PACKAGE_FOLDERS.relay.split('/')));
   const job = join(staged, ...RELAY_JOB_FOLDER.split('/'));
-  const bundled = await bundle({ entry: join(repoRoot, 'relay-worker', 'main.ts'), outfile: join(job, 'relay-worker', 'main.js'), repoRoot });
+  const bundled = await bundle({
+    entry: join(repoRoot, 'relay-worker', 'main.ts'),
+    outfile: join(job, 'relay-worker', 'main.js'),
+    repoRoot,
+  });
   for (const file of ['run.js', 'settings.job']) copyFileSync(join(repoRoot, 'relay-worker', file), join(job, file));
   writeNotices(job, 'The relay WebJob (relay-worker/main.js)', bundled);
   return finish('relay', staged, join(outDir, PACKAGE_ZIPS.relay), bundled);
@@ -104,7 +120,10 @@ function freshFolder(path: string): string {
 }
 
 function writeNotices(folder: string, product: string, bundled: Bundle): void {
-  writeFileSync(join(folder, 'THIRD-PARTY-NOTICES.txt'), thirdPartyNotices(product, describePackages(bundled.packageRoots)));
+  writeFileSync(
+    join(folder, 'THIRD-PARTY-NOTICES.txt'),
+    thirdPartyNotices(product, describePackages(bundled.packageRoots)),
+  );
 }
 
 async function finish(name: PackageName, stagedDir: string, zipFile: string, bundled: Bundle): Promise<BuiltPackage> {

@@ -13,7 +13,11 @@ export interface BundledPackage {
 /** Reads name, version, license and license file of each package folder. */
 export function describePackages(packageRoots: readonly string[]): BundledPackage[] {
   return packageRoots.map((root) => {
-    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name?: string; version?: string; license?: unknown };
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      name?: string;
+      version?: string;
+      license?: unknown;
+    };
     const licenseFile = readdirSync(root).find((file) => /^(licen[cs]e|copying)(\.(md|txt))?$/i.test(file));
     return {
       name: manifest.name ?? root,
@@ -33,7 +37,10 @@ export function thirdPartyNotices(product: string, packages: readonly BundledPac
     a.name === b.name ? a.version.localeCompare(b.version) : a.name.localeCompare(b.name),
   );
   const sections = unique.map(({ name, version, license, licenseText }) =>
-    [`${name} ${version} (${license})`, licenseText ?? `The package ships no license file; its package.json says: ${license}.`].join('\n\n'),
+    [
+      `${name} ${version} (${license})`,
+      licenseText ?? `The package ships no license file; its package.json says: ${license}.`,
+    ].join('\n\n'),
   );
   const header = `${product} bundles the following ${unique.length} npm packages. Their notices follow.`;
   return `${[header, ...sections].join(`\n\n${'-'.repeat(80)}\n\n`)}\n`;

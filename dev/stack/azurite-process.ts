@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 
 import { DEV_ACCOUNT_KEY, DEV_ACCOUNT_NAME, type LocalStorage } from '../azurite/local-storage';
-import { spawnLogged, type LoggedProcess } from './child-process';
+import { type LoggedProcess, spawnLogged } from './child-process';
 
 // Azurite as its own process, through the azurite package's own command line, with the settings of
 // dev/azurite/local-storage.ts (API-version check off). In its own process it uses a core of its own, which the
@@ -23,7 +23,8 @@ export interface SpawnAzuriteOptions {
 }
 
 /** Azurite running as a child process. */
-export interface AzuriteProcess extends Pick<LoggedProcess, 'child' | 'exited' | 'output' | 'stop'>, Omit<LocalStorage, 'close'> {
+export interface AzuriteProcess
+  extends Pick<LoggedProcess, 'child' | 'exited' | 'output' | 'stop'>, Omit<LocalStorage, 'close'> {
   readonly ports: { readonly blob: number; readonly queue: number; readonly table: number };
 }
 
@@ -34,14 +35,36 @@ export interface AzuriteProcess extends Pick<LoggedProcess, 'child' | 'exited' |
  * @throws Error with the process's output when it exits before it listens.
  */
 export async function spawnAzurite(options: SpawnAzuriteOptions = {}): Promise<AzuriteProcess> {
-  const args = [azuriteMain, '--silent', '--skipApiVersionCheck', '--disableTelemetry', '--blobHost', '127.0.0.1', '--queueHost', '127.0.0.1', '--tableHost', '127.0.0.1'];
-  args.push('--blobPort', String(options.blobPort ?? 0), '--queuePort', String(options.queuePort ?? 0), '--tablePort', String(options.tablePort ?? 0));
+  const args = [
+    azuriteMain,
+    '--silent',
+    '--skipApiVersionCheck',
+    '--disableTelemetry',
+    '--blobHost',
+    '127.0.0.1',
+    '--queueHost',
+    '127.0.0.1',
+    '--tableHost',
+    '127.0.0.1',
+  ];
+  args.push(
+    '--blobPort',
+    String(options.blobPort ?? 0),
+    '--queuePort',
+    String(options.queuePort ?? 0),
+    '--tablePort',
+    String(options.tablePort ?? 0),
+  );
   args.push(...(options.location === undefined ? ['--inMemoryPersistence'] : ['--location', options.location]));
   const azurite = spawnLogged(args, { cwd: process.cwd(), ...(options.onLine ? { onLine: options.onLine } : {}) });
-  const listening = (service: string) => (line: string): string | undefined =>
-    new RegExp(`^Azurite ${service} service is successfully listening at (http://\\S+)$`).exec(line)?.[1];
+  const listening =
+    (service: string) =>
+    (line: string): string | undefined =>
+      new RegExp(`^Azurite ${service} service is successfully listening at (http://\\S+)$`).exec(line)?.[1];
   try {
-    const [blob, queue, table] = await Promise.all(['Blob', 'Queue', 'Table'].map((service) => azurite.waitForLine(listening(service))));
+    const [blob, queue, table] = await Promise.all(
+      ['Blob', 'Queue', 'Table'].map((service) => azurite.waitForLine(listening(service))),
+    );
     const endpoint = (url: string | undefined): string => `${String(url)}/${DEV_ACCOUNT_NAME}`;
     const port = (url: string | undefined): number => Number(new URL(String(url)).port);
     return {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 
 import type { Exit } from './relay-process';
@@ -19,14 +19,14 @@ export interface LoggedProcess {
   /** Resolves once the process has exited. */
   readonly exited: Promise<Exit>;
   /** Everything written to stdout and stderr so far, for failure messages. */
-  output(): string;
+  readonly output: () => string;
   /**
    * Resolves with the first non-undefined result of `read` over the stdout lines, written or to come; rejects, with
    * the output, when the process exits first.
    */
   waitForLine<T>(read: (line: string) => T | undefined): Promise<T>;
   /** Sends `signal` (unless the process has exited) and resolves once it has exited. */
-  stop(signal: NodeJS.Signals): Promise<Exit>;
+  readonly stop: (signal: NodeJS.Signals) => Promise<Exit>;
 }
 
 /** Runs `node <args>` (say `['--import', 'tsx', 'dev/bigchaindb/cli.ts', …]`) and keeps its output. */
@@ -42,7 +42,7 @@ export function spawnLogged(args: readonly string[], options: SpawnLoggedOptions
   events.setMaxListeners(0);
   let partial = '';
   let exit: Exit | undefined;
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     chunks.push(chunk);
     const complete = (partial + chunk).split('\n');
     partial = complete.pop() ?? '';
@@ -52,7 +52,7 @@ export function spawnLogged(args: readonly string[], options: SpawnLoggedOptions
     }
     events.emit('change');
   });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     chunks.push(chunk);
     for (const line of chunk.split('\n')) if (line !== '') options.onLine?.(line);
   });
@@ -76,17 +76,22 @@ export function spawnLogged(args: readonly string[], options: SpawnLoggedOptions
             const result = read(lines[next] as string);
             if (result === undefined) continue;
             events.off('change', check);
-            return resolve(result);
+            resolve(result);
+            return;
           }
           if (exit === undefined) return;
           events.off('change', check);
-          reject(new Error(`the process exited (code ${exit.code}, signal ${exit.signal}) first:\n${output()}`));
+          reject(
+            new Error(
+              `the process exited (code ${String(exit.code)}, signal ${String(exit.signal)}) first:\n${output()}`,
+            ),
+          );
         };
         events.on('change', check);
         check();
       });
     },
-    async stop(signal) {
+    stop: async (signal) => {
       if (exit === undefined) child.kill(signal);
       return exited;
     },

@@ -4,7 +4,14 @@ import { parseArgs } from 'node:util';
 import { readLocalSettings } from '../functions-host/host-config';
 import { ensureLocalSettings } from '../local-settings';
 import { stopOnSignals } from '../stop-on-signals';
-import { DEFAULT_PORTS, startStack, type RunningStack, type StackOptions, type StackPart, type StackPorts } from './stack';
+import {
+  DEFAULT_PORTS,
+  type RunningStack,
+  type StackOptions,
+  type StackPart,
+  type StackPorts,
+  startStack,
+} from './stack';
 
 const USAGE = `Usage: npm start -- [options]
 
@@ -45,14 +52,20 @@ export function parseStackArguments(args: readonly string[]): StackArguments | '
   const { values }: { values: Record<string, string | boolean | undefined> } = parseArgs({
     args: [...args],
     strict: true,
-    options: { ...portOptions, memory: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      ...portOptions,
+      memory: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values['help'] === true) return 'help';
   const ports: Record<keyof StackPorts, number> = { ...DEFAULT_PORTS };
   for (const [flag, part] of Object.entries(PORT_FLAGS)) {
     const raw = values[flag];
     if (typeof raw !== 'string') continue;
-    if (!/^\d+$/.test(raw) || Number(raw) > 65535) throw new Error(`--${flag} must be a whole number from 0 to 65535, got "${raw}"`);
+    if (!/^\d+$/.test(raw) || Number(raw) > 65535)
+      throw new Error(`--${flag} must be a whole number from 0 to 65535, got "${raw}"`);
     ports[part] = Number(raw);
   }
   return { ports, memory: values['memory'] === true, quiet: values['quiet'] === true };
@@ -73,8 +86,16 @@ function summary(stack: RunningStack, args: StackArguments, realNode: boolean): 
     ['Functions API', `${stack.apiUrl}   (header x-functions-key: ${stack.functionKey})`],
     ['OpenAPI', `${stack.apiUrl}/openapi.json`],
     ['Health', `${stack.apiUrl}/health`],
-    ['BigchainDB', `${stack.bigchainDbUrl}${realNode ? '   (BIGCHAINDB_URL)' : `   (dev node, Event Stream ${stack.eventStreamUrl ?? ''})`}`],
-    ['Azurite', `${Object.entries(stack.storageEndpoints).map(([service, url]) => `${service} ${new URL(url).port}`).join(', ')}   (${where})`],
+    [
+      'BigchainDB',
+      `${stack.bigchainDbUrl}${realNode ? '   (BIGCHAINDB_URL)' : `   (dev node, Event Stream ${stack.eventStreamUrl ?? ''})`}`,
+    ],
+    [
+      'Azurite',
+      `${Object.entries(stack.storageEndpoints)
+        .map(([service, url]) => `${service} ${new URL(url).port}`)
+        .join(', ')}   (${where})`,
+    ],
     ['Relay', `process ${stack.relay.child.pid ?? '?'}   (npm run relay -- status)`],
   ];
   const lines = rows.map(([name, value]) => `  ${(name ?? '').padEnd(15)}${value ?? ''}`);
@@ -96,7 +117,8 @@ async function main(): Promise<void> {
   }
   const appRoot = join(__dirname, '../..');
   const filled = ensureLocalSettings(appRoot);
-  if (filled.length > 0) process.stdout.write(`[stack] local.settings.json: generated ${filled.join(', ')} (git-ignored)\n`);
+  if (filled.length > 0)
+    process.stdout.write(`[stack] local.settings.json: generated ${filled.join(', ')} (git-ignored)\n`);
   const localSettings = readLocalSettings(appRoot);
   const bigchainDbUrl = process.env['BIGCHAINDB_URL'];
   const quiet = args.quiet;
@@ -120,7 +142,10 @@ async function main(): Promise<void> {
     process.stdout.write('[stack] stopped\n');
   });
   void stack.relay.exited.then((exit) => {
-    if (!stopping) process.stderr.write(`[stack] error: the relay exited (${exit.signal ?? `code ${exit.code}`}); restart the stack\n`);
+    if (!stopping)
+      process.stderr.write(
+        `[stack] error: the relay exited (${exit.signal ?? `code ${String(exit.code)}`}); restart the stack\n`,
+      );
   });
 }
 

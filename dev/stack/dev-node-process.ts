@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 
-import { spawnLogged, type LoggedProcess } from './child-process';
+import { type LoggedProcess, spawnLogged } from './child-process';
 
 const repoRoot = join(__dirname, '../..');
 
@@ -34,7 +34,17 @@ export interface DevNodeProcess extends Pick<LoggedProcess, 'child' | 'exited' |
  * @throws Error with the process's output when it exits before it listens (a port in use, a corrupt chain file).
  */
 export async function spawnDevNode(options: SpawnDevNodeOptions = {}): Promise<DevNodeProcess> {
-  const args = ['--import', 'tsx', 'dev/bigchaindb/cli.ts', '--host', '127.0.0.1', '--port', String(options.port ?? 0), '--ws-port', String(options.wsPort ?? 0)];
+  const args = [
+    '--import',
+    'tsx',
+    'dev/bigchaindb/cli.ts',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(options.port ?? 0),
+    '--ws-port',
+    String(options.wsPort ?? 0),
+  ];
   args.push(...(options.dataDir === undefined ? ['--memory'] : ['--data', options.dataDir]));
   const node = spawnLogged(args, { cwd: repoRoot, ...(options.onLine ? { onLine: options.onLine } : {}) });
   try {

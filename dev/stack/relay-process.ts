@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 
@@ -53,7 +53,7 @@ export function spawnRelay(env: Readonly<Record<string, string>>, options: Spawn
   const events = new EventEmitter();
   let partial = '';
   let hasExited = false;
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     chunks.push(chunk);
     const lines = (partial + chunk).split('\n');
     partial = lines.pop() ?? '';
@@ -65,7 +65,7 @@ export function spawnRelay(env: Readonly<Record<string, string>>, options: Spawn
       events.emit('entry');
     }
   });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     chunks.push(chunk);
     for (const line of chunk.split('\n')) if (line !== '') options.onLine?.(line);
   });
@@ -92,7 +92,8 @@ export function spawnRelay(env: Readonly<Record<string, string>>, options: Spawn
           const found = entries.slice(from).find(({ msg }) => pattern.test(msg));
           if (found === undefined && !hasExited) return;
           events.off('entry', check);
-          if (found === undefined) reject(new Error(`the relay exited before logging ${String(pattern)}:\n${output()}`));
+          if (found === undefined)
+            reject(new Error(`the relay exited before logging ${String(pattern)}:\n${output()}`));
           else resolve(found);
         };
         events.on('entry', check);

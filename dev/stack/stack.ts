@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 
-import { startLocalStorage, type LocalStorage } from '../azurite/local-storage';
-import { startDevNode, type DevNode } from '../bigchaindb/dev-node';
-import { startHost, type RunningHost } from '../functions-host/host';
+import { parseFunctionsSettings } from '../../shared/settings';
+import { type LocalStorage, startLocalStorage } from '../azurite/local-storage';
+import { type DevNode, startDevNode } from '../bigchaindb/dev-node';
+import { type RunningHost, startHost } from '../functions-host/host';
 import type { HostLogEntry } from '../functions-host/host-log';
 import { provisionStorage } from '../provision-storage';
-import { parseFunctionsSettings } from '../../shared/settings';
-import { spawnRelay, type RelayProcess } from './relay-process';
+import { type RelayProcess, spawnRelay } from './relay-process';
 
 /** Ports of the local stack; 0 picks a free one. */
 export interface StackPorts {
@@ -19,7 +19,14 @@ export interface StackPorts {
 }
 
 /** The usual local ports: `func start`'s 7071, BigchainDB's 9984/9985, Azurite's 10000–10002. */
-export const DEFAULT_PORTS: StackPorts = { functions: 7071, bigchainDb: 9984, eventStream: 9985, blob: 10000, queue: 10001, table: 10002 };
+export const DEFAULT_PORTS: StackPorts = {
+  functions: 7071,
+  bigchainDb: 9984,
+  eventStream: 9985,
+  blob: 10000,
+  queue: 10001,
+  table: 10002,
+};
 
 /** Options of {@link startStack}. */
 export interface StackOptions {
@@ -38,7 +45,10 @@ export interface StackOptions {
   /** The function key clients must send; default: a fresh random one. */
   readonly functionKey?: string;
   /** Where the parts' log lines go, each tagged with the part that wrote it. */
-  readonly log: (part: StackPart, entry: { readonly level: string; readonly msg: string } & Record<string, unknown>) => void;
+  readonly log: (
+    part: StackPart,
+    entry: { readonly level: string; readonly msg: string } & Record<string, unknown>,
+  ) => void;
 }
 
 /** The parts of the stack, as log lines name them. */
@@ -89,9 +99,14 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   try {
     const storage = await startAzurite(options);
     stops.push(() => storage.close());
-    const node = options.bigchainDbUrl === undefined ? await startNode(options) : undefined;
-    if (node) stops.push(() => node.close());
-    const bigchainDbUrl = node?.url ?? (options.bigchainDbUrl as string);
+    let node: DevNode | undefined;
+    let bigchainDbUrl = options.bigchainDbUrl;
+    if (bigchainDbUrl === undefined) {
+      const started = await startNode(options);
+      stops.push(() => started.close());
+      node = started;
+      bigchainDbUrl = started.url;
+    }
     const functionKey = options.functionKey ?? randomBytes(24).toString('base64url');
     const appSettings: Record<string, string> = {
       ...options.appSettings,
@@ -124,7 +139,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 async function startAzurite(options: StackOptions): Promise<LocalStorage> {
   const { blob, queue, table } = options.ports;
   try {
-    return await startLocalStorage({ blobPort: blob, queuePort: queue, tablePort: table, ...(options.dataDirs ? { location: options.dataDirs.azurite } : {}) });
+    return await startLocalStorage({
+      blobPort: blob,
+      queuePort: queue,
+      tablePort: table,
+      ...(options.dataDirs ? { location: options.dataDirs.azurite } : {}),
+    });
   } catch (error) {
     throw portError(error, 'Azurite', [blob, queue, table], '--blob-port, --queue-port or --table-port');
   }
@@ -139,7 +159,12 @@ async function startNode(options: StackOptions): Promise<DevNode> {
       log: (entry) => options.log('bigchaindb', entry),
     });
   } catch (error) {
-    throw portError(error, 'BigchainDB dev node', [options.ports.bigchainDb, options.ports.eventStream], '--bigchaindb-port or --stream-port');
+    throw portError(
+      error,
+      'BigchainDB dev node',
+      [options.ports.bigchainDb, options.ports.eventStream],
+      '--bigchaindb-port or --stream-port',
+    );
   }
 }
 
@@ -163,7 +188,10 @@ async function startRelay(options: StackOptions, appSettings: Readonly<Record<st
   return relay;
 }
 
-async function startFunctions(options: StackOptions, appSettings: Readonly<Record<string, string>>): Promise<RunningHost> {
+async function startFunctions(
+  options: StackOptions,
+  appSettings: Readonly<Record<string, string>>,
+): Promise<RunningHost> {
   try {
     return await startHost({
       appRoot: options.appRoot,
@@ -188,6 +216,7 @@ function portError(error: unknown, part: string, ports: readonly number[], flag:
 function parseLine(line: string): { level: string; msg: string } & Record<string, unknown> {
   try {
     const entry = JSON.parse(line) as { level?: unknown; msg?: unknown } & Record<string, unknown>;
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- any JSON value a child process logged as its level is shown as text
     if (typeof entry.msg === 'string') return { ...entry, level: String(entry.level ?? 'info'), msg: entry.msg };
   } catch {
     // not a JSON log line: pass it on as it is

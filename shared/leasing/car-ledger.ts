@@ -1,7 +1,7 @@
 import type { BigchainDb } from '../bigchaindb';
 import { NotFoundError } from '../errors';
-import { classifyCarTransfer, readCompanyCarRegistration } from './car-transfer';
 import type { CarOutput } from './car-transactions';
+import { classifyCarTransfer, readCompanyCarRegistration } from './car-transfer';
 import type { CarAsset, LeaseMetadata, ReturnMetadata } from './schemas';
 
 /** One transaction in a car's life, as the car's history shows it. */
@@ -32,7 +32,9 @@ export interface CarOnChain {
   readonly latest: CarOutput;
 }
 
-type LedgerTransaction = CarOutput['transaction'] & { readonly inputs: readonly { readonly fulfills: { transaction_id: string; output_index: number } | null }[] };
+type LedgerTransaction = CarOutput['transaction'] & {
+  readonly inputs: readonly { readonly fulfills: { transaction_id: string; output_index: number } | null }[];
+};
 
 /**
  * Reads a car's registration and every transfer from BigchainDB and follows the chain of spent outputs from
@@ -55,7 +57,7 @@ export async function readCarFromChain(
   const heights = await Promise.all(chain.map(async ({ id }) => (await bigchainDb.listBlocks(id, signal))[0] ?? -1));
   const history = chain.map((transaction, index) => historyEntry(transaction, heights[index] ?? -1, companyPublicKey));
   const last = history[history.length - 1];
-  const status: CarStatus = last?.kind === 'leased' ? 'leased' : last?.kind === 'other' ? 'elsewhere' : 'available';
+  const status = carStatus(last);
   return {
     assetId,
     car,
@@ -66,6 +68,12 @@ export async function readCarFromChain(
   };
 }
 
+/** The car's status after its latest history entry. */
+function carStatus(last: CarHistoryEntry | undefined): CarStatus {
+  if (last?.kind === 'leased') return 'leased';
+  return last?.kind === 'other' ? 'elsewhere' : 'available';
+}
+
 // Each transfer spends output 0 of the one before; a car's outputs are never split (amount 1).
 function followSpends(registration: LedgerTransaction, transfers: readonly LedgerTransaction[]): LedgerTransaction[] {
   const spender = new Map<string, LedgerTransaction>();
@@ -74,7 +82,8 @@ function followSpends(registration: LedgerTransaction, transfers: readonly Ledge
     if (spent) spender.set(`${spent.transaction_id}/${spent.output_index}`, transfer);
   }
   const chain = [registration];
-  for (let next = spender.get(`${registration.id}/0`); next !== undefined; next = spender.get(`${next.id}/0`)) chain.push(next);
+  for (let next = spender.get(`${registration.id}/0`); next !== undefined; next = spender.get(`${next.id}/0`))
+    chain.push(next);
   return chain;
 }
 

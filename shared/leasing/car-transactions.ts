@@ -1,6 +1,6 @@
 import { Transaction } from 'bigchaindb-driver';
 
-import { signTransaction, type KeyPair } from '../transaction/signing';
+import { type KeyPair, signTransaction } from '../transaction/signing';
 import type { CarAsset, LeaseMetadata, ReturnMetadata } from './schemas';
 
 // The leasing company's transactions, built with the official driver's builders and signed with the shared
@@ -13,7 +13,12 @@ export type SignedTransaction = Record<string, unknown> & { readonly id: string 
 
 /** A committed transaction whose output 0 the next transfer of the car spends. */
 export interface CarOutput {
-  readonly transaction: { readonly id: string; readonly operation: string; readonly outputs: readonly unknown[]; readonly asset: unknown };
+  readonly transaction: {
+    readonly id: string;
+    readonly operation: string;
+    readonly outputs: readonly unknown[];
+    readonly asset: unknown;
+  };
 }
 
 /** The CREATE registering a car for the company, signed by it. */
@@ -24,11 +29,18 @@ export function carRegistrationTransaction(car: CarAsset, company: KeyPair): Sig
 }
 
 /** The lease condition: a 1-of-2 threshold of the lessee's key and the company's key. */
-export function leaseCondition(lesseePublicKey: string, companyPublicKey: string): Parameters<typeof Transaction.makeOutput>[0] {
-  return Transaction.makeThresholdCondition(1, [
-    Transaction.makeEd25519Condition(lesseePublicKey, false),
-    Transaction.makeEd25519Condition(companyPublicKey, false),
-  ], true);
+export function leaseCondition(
+  lesseePublicKey: string,
+  companyPublicKey: string,
+): Parameters<typeof Transaction.makeOutput>[0] {
+  return Transaction.makeThresholdCondition(
+    1,
+    [
+      Transaction.makeEd25519Condition(lesseePublicKey, false),
+      Transaction.makeEd25519Condition(companyPublicKey, false),
+    ],
+    true,
+  );
 }
 
 /** The TRANSFER leasing a car held by the company alone to `metadata.driver`, signed by the company. */
@@ -43,7 +55,12 @@ export function returnTransaction(current: CarOutput, metadata: ReturnMetadata, 
   return transfer(current, output, metadata, company);
 }
 
-function transfer(current: CarOutput, output: ReturnType<typeof Transaction.makeOutput>, metadata: object, company: KeyPair): SignedTransaction {
+function transfer(
+  current: CarOutput,
+  output: ReturnType<typeof Transaction.makeOutput>,
+  metadata: object,
+  company: KeyPair,
+): SignedTransaction {
   const unsigned = Transaction.makeTransferTransaction(
     [{ tx: current.transaction as never, output_index: 0 }],
     [output],

@@ -1,6 +1,18 @@
-import { conditionUriFromDetails, decodePublicKey, ed25519ConditionUri, parseFulfillmentUri } from '../transaction/fulfillment';
+import {
+  conditionUriFromDetails,
+  decodePublicKey,
+  ed25519ConditionUri,
+  parseFulfillmentUri,
+} from '../transaction/fulfillment';
 import type { JsonObject } from '../transaction/json-value';
-import { readCarAsset, readLeaseMetadata, readReturnMetadata, type CarAsset, type LeaseMetadata, type ReturnMetadata } from './schemas';
+import {
+  type CarAsset,
+  type LeaseMetadata,
+  readCarAsset,
+  readLeaseMetadata,
+  readReturnMetadata,
+  type ReturnMetadata,
+} from './schemas';
 
 /*
  * What a committed TRANSFER of a car means under the leasing conventions (car-transactions.ts builds them):
@@ -89,12 +101,14 @@ export function readCompanyCarRegistration(transaction: unknown, companyPublicKe
 function classifyLease(shape: TransferShape, company: string): CarTransfer {
   const metadata = readLeaseMetadata(shape.metadata);
   if (metadata === undefined) return other('its metadata says lease but is not valid lease metadata');
-  if (!spendsCompanyAlone(shape, company)) return other('a lease must spend an output held by the leasing company alone');
+  if (!spendsCompanyAlone(shape, company))
+    return other('a lease must spend an output held by the leasing company alone');
   const keys = thresholdKeys(shape.details);
   if (keys === undefined) return other('a lease output must be a 1-of-2 threshold of two Ed25519 keys');
   const [first, second] = keys;
   const lessee = first === company ? second : second === company ? first : undefined;
-  if (lessee === undefined || lessee === company) return other('the lease threshold must hold the leasing company and one other key');
+  if (lessee === undefined || lessee === company)
+    return other('the lease threshold must hold the leasing company and one other key');
   if (lessee !== metadata.driver.publicKey) {
     return other("the lease threshold's other key is not the driver's public key (metadata.driver.publicKey)");
   }
@@ -106,7 +120,8 @@ function classifyReturn(shape: TransferShape, company: string): CarTransfer {
   const metadata = readReturnMetadata(shape.metadata);
   if (metadata === undefined) return other('its metadata says return but is not valid return metadata');
   const formerLessee = spentLeaseThreshold(shape, company);
-  if (formerLessee === undefined) return other('a return must spend a 1-of-2 threshold output of the leasing company and one other key');
+  if (formerLessee === undefined)
+    return other('a return must spend a 1-of-2 threshold output of the leasing company and one other key');
   if (!isEd25519Of(shape.details, company) || !samePublicKeys(shape.output, [company])) {
     return other('a return output must be held by the leasing company alone');
   }
@@ -123,19 +138,28 @@ function readTransferShape(transaction: unknown): TransferShape | string {
   if (!Array.isArray(outputs) || outputs.length !== 1) return 'a car transfer has exactly one output';
   const input = readInput(inputs[0]);
   if (input === undefined) return 'its input is malformed';
-  const output = asRecord(outputs[0]);
-  const details = asRecord(asRecord(output?.['condition'])?.['details']);
-  if (!output || !details) return 'its output is malformed';
-  if (output['amount'] !== '1') return 'a car transfer moves the whole car (amount "1")';
-  return { ...input, output, details, metadata: tx['metadata'] };
+  const output = readOutput(outputs[0]);
+  if (output === undefined) return 'its output is malformed';
+  if (output.output['amount'] !== '1') return 'a car transfer moves the whole car (amount "1")';
+  return { ...input, ...output, metadata: tx['metadata'] };
 }
 
-function readInput(value: unknown): Pick<TransferShape, 'ownersBefore' | 'fulfillment' | 'spentTransactionId'> | undefined {
+function readOutput(value: unknown): Pick<TransferShape, 'output' | 'details'> | undefined {
+  const output = asRecord(value);
+  const details = asRecord(asRecord(output?.['condition'])?.['details']);
+  if (!output || !details) return undefined;
+  return { output, details };
+}
+
+function readInput(
+  value: unknown,
+): Pick<TransferShape, 'ownersBefore' | 'fulfillment' | 'spentTransactionId'> | undefined {
   const input = asRecord(value);
   const spentTransactionId = asRecord(input?.['fulfills'])?.['transaction_id'];
   const ownersBefore = input?.['owners_before'];
   const fulfillment = input?.['fulfillment'];
-  if (typeof spentTransactionId !== 'string' || !isStringArray(ownersBefore) || typeof fulfillment !== 'string') return undefined;
+  if (typeof spentTransactionId !== 'string' || !isStringArray(ownersBefore) || typeof fulfillment !== 'string')
+    return undefined;
   return { ownersBefore, fulfillment, spentTransactionId };
 }
 

@@ -266,7 +266,7 @@ export type ReturnMetadata = FromSchema<typeof returnMetadataSchema>;
 
 // The insurer's driver records live in their own module; this one re-exports them so that every leasing
 // schema is importable from one place.
-export { driverHistorySchema, parseDriverHistory, type DriverHistory, type ViolationKind } from './driver-history';
+export { type DriverHistory, driverHistorySchema, parseDriverHistory, type ViolationKind } from './driver-history';
 
 const validateCarRegistration = compileLeasingSchema<CarRegistration>(carRegistrationSchema);
 const validateCarAsset = compileLeasingSchema<CarAsset>(carAssetSchema);

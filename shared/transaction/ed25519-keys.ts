@@ -57,7 +57,10 @@ export function toSigner({ privateKey }: KeyPair): Signer {
     const seed = bs58.decode(privateKey);
     if (seed.length !== 32) throw new Error(`an Ed25519 private key is a 32-byte seed, got ${seed.length} bytes`);
     const key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
-    signer = { publicKey: bs58.encode(createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(-32)), key };
+    signer = {
+      publicKey: bs58.encode(createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(-32)),
+      key,
+    };
     if (signers.size >= MAX_SIGNERS) signers.delete(signers.keys().next().value as string);
     signers.set(privateKey, signer);
   }

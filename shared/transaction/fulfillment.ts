@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
 
 import bs58 from 'bs58';
 import { Ed25519Sha256, Fulfillment, ThresholdSha256 } from 'crypto-conditions';
@@ -147,11 +147,13 @@ export function fulfillmentFromDetails(details: JsonValue, depth = 0): Fulfillme
   }
   const subconditions = details['subconditions'];
   if (details['type'] !== 'threshold-sha-256' || !Array.isArray(subconditions)) {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- names whatever JSON value was sent, in a message
     throw invalidDetails(`unsupported condition type ${String(details['type'])}`);
   }
   const threshold = new ThresholdSha256();
   threshold.setThreshold(Number(details['threshold']));
-  for (const subcondition of subconditions) threshold.addSubfulfillment(fulfillmentFromDetails(subcondition, depth + 1));
+  for (const subcondition of subconditions)
+    threshold.addSubfulfillment(fulfillmentFromDetails(subcondition, depth + 1));
   return threshold;
 }
 

@@ -1,4 +1,9 @@
-import { isLosslessNumber, LosslessNumber, parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
+import {
+  isLosslessNumber,
+  LosslessNumber,
+  parse as parseLossless,
+  stringify as stringifyLossless,
+} from 'lossless-json';
 
 /**
  * A parsed JSON value. Numbers whose text a JavaScript `number` would not keep exactly (a fraction or
@@ -45,17 +50,11 @@ const BACKSLASH = 0x5c;
  * an exponent, or more than 15 digits.
  */
 function hasInexactNumber(text: string): boolean {
-  let inString = false;
   let digitRun = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-      continue;
-    }
     if (c === QUOTE) {
-      inString = true;
+      i = closingQuote(text, i + 1);
       digitRun = 0;
     } else if (c >= 0x30 && c <= 0x39) {
       if (++digitRun > 15) return true;
@@ -66,6 +65,16 @@ function hasInexactNumber(text: string): boolean {
     }
   }
   return false;
+}
+
+/** The index of the quote that closes the string whose contents start at `start` (`text.length` if none does). */
+function closingQuote(text: string, start: number): number {
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === BACKSLASH) i++;
+    else if (c === QUOTE) return i;
+  }
+  return text.length;
 }
 
 /** Compact JSON text of a {@link JsonValue}, numbers written exactly as they were parsed. */

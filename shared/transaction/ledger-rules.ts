@@ -1,5 +1,10 @@
 import { InvalidTransactionError } from '../errors';
-import { areFulfillmentsValid, type CheckedTransaction, type OutputReference, type TransactionOutput } from './transaction';
+import {
+  areFulfillmentsValid,
+  type CheckedTransaction,
+  type OutputReference,
+  type TransactionOutput,
+} from './transaction';
 
 /** What the ledger rules need to know of a transaction that is already on the chain. */
 export interface LedgerTransaction {
@@ -17,6 +22,17 @@ export interface LedgerView {
   getSpender(output: OutputReference): string | undefined;
 }
 
+/** A CREATE's checks: not a duplicate, then (unless already checked) its signatures. */
+function validateCreate(transaction: CheckedTransaction, ledger: LedgerView, signaturesChecked: boolean): void {
+  if (ledger.getTransaction(transaction.id)) {
+    throw new InvalidTransactionError({
+      kind: 'DuplicateTransaction',
+      detail: `transaction \`${transaction.id}\` already exists`,
+    });
+  }
+  if (!signaturesChecked && !areFulfillmentsValid(transaction)) throw invalidSignature();
+}
+
 /**
  * Runs a BigchainDB node's stateful checks, in its order (spec §3.3): duplicates for a CREATE;
  * inputs that exist and are unspent, distinct inputs, one asset, balanced amounts for a TRANSFER;
@@ -25,16 +41,19 @@ export interface LedgerView {
  *
  * @throws InvalidTransactionError with the node's exact message.
  */
-export function validateAgainstLedger(transaction: CheckedTransaction, ledger: LedgerView, signaturesChecked = false): void {
+export function validateAgainstLedger(
+  transaction: CheckedTransaction,
+  ledger: LedgerView,
+  signaturesChecked = false,
+): void {
   if (transaction.operation === 'CREATE') {
-    if (ledger.getTransaction(transaction.id)) {
-      throw new InvalidTransactionError({ kind: 'DuplicateTransaction', detail: `transaction \`${transaction.id}\` already exists` });
-    }
-    if (!signaturesChecked && !areFulfillmentsValid(transaction)) throw invalidSignature();
+    validateCreate(transaction, ledger, signaturesChecked);
     return;
   }
   const spent = transaction.inputs.map((input, index) => spentOutput(input.fulfills as OutputReference, index, ledger));
-  const links = new Set(transaction.inputs.map(({ fulfills }) => `${fulfills?.transactionId}/${fulfills?.outputIndex}`));
+  const links = new Set(
+    transaction.inputs.map(({ fulfills }) => `${String(fulfills?.transactionId)}/${String(fulfills?.outputIndex)}`),
+  );
   if (links.size !== transaction.inputs.length) {
     throw new InvalidTransactionError({ kind: 'DoubleSpend', detail: `tx "${transaction.id}" spends inputs twice` });
   }
@@ -64,13 +83,26 @@ export function validateAgainstLedger(transaction: CheckedTransaction, ledger: L
   if (!signaturesChecked && !areFulfillmentsValid(transaction, conditionUris)) throw invalidSignature();
 }
 
-function spentOutput(reference: OutputReference, index: number, ledger: LedgerView): { assetId: string; output: TransactionOutput } {
+function spentOutput(
+  reference: OutputReference,
+  index: number,
+  ledger: LedgerView,
+): { assetId: string; output: TransactionOutput } {
   const { transactionId, outputIndex } = reference;
   const source = ledger.getTransaction(transactionId);
   const field = `/inputs/${index}/fulfills`;
-  if (!source) throw new InvalidTransactionError({ kind: 'InputDoesNotExist', detail: `input \`${transactionId}\` doesn't exist`, field });
+  if (!source)
+    throw new InvalidTransactionError({
+      kind: 'InputDoesNotExist',
+      detail: `input \`${transactionId}\` doesn't exist`,
+      field,
+    });
   if (ledger.getSpender(reference)) {
-    throw new InvalidTransactionError({ kind: 'DoubleSpend', detail: `input \`${transactionId}\` was already spent`, field });
+    throw new InvalidTransactionError({
+      kind: 'DoubleSpend',
+      detail: `input \`${transactionId}\` was already spent`,
+      field,
+    });
   }
   const output = source.outputs[outputIndex];
   // A real node crashes (500) on an index past the outputs; answering 400 is a documented deviation.

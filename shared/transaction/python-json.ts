@@ -1,6 +1,6 @@
 import { isLosslessNumber } from 'lossless-json';
 
-import type { JsonValue } from './json-value';
+import type { JsonObject, JsonValue } from './json-value';
 
 /**
  * JSON text exactly as a BigchainDB node writes it. The node is Python: transaction ids and
@@ -57,15 +57,21 @@ function write(value: JsonValue, style: WriterStyle): string {
     case 'boolean':
       return value ? 'true' : 'false';
   }
-  if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) {
-      if (i > 0) out += style.itemSeparator;
-      out += write(value[i] as JsonValue, style);
-    }
-    return `${out}]`;
-  }
+  if (Array.isArray(value)) return writeArray(value, style);
   if (isLosslessNumber(value)) return formatLexeme(value.value);
+  return writeObject(value, style);
+}
+
+function writeArray(value: readonly JsonValue[], style: WriterStyle): string {
+  let out = '[';
+  for (let i = 0; i < value.length; i++) {
+    if (i > 0) out += style.itemSeparator;
+    out += write(value[i] as JsonValue, style);
+  }
+  return `${out}]`;
+}
+
+function writeObject(value: JsonObject, style: WriterStyle): string {
   const keys = Object.keys(value);
   if (style.sortKeys && keys.length > 1) sortByCodePoint(keys);
   let out = '{';
@@ -96,17 +102,29 @@ function formatLexeme(lexeme: string): string {
  * decimal exponents from -4 to 15 with at least one fractional digit, else `d.ddde±XX`.
  */
 export function pythonFloatRepr(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
-  if (!Number.isFinite(value)) return value > 0 ? 'Infinity' : '-Infinity';
+  if (!Number.isFinite(value)) return nonFiniteRepr(value);
   const sign = value < 0 || Object.is(value, -0) ? '-' : '';
   const [mantissa = '0', exponentText = '0'] = Math.abs(value).toExponential().split('e');
   const digits = mantissa.replace('.', '');
   const exponent = Number(exponentText);
-  if (exponent < -4 || exponent >= 16) {
-    const fraction = digits.length > 1 ? `.${digits.slice(1)}` : '';
-    const expSign = exponent < 0 ? '-' : '+';
-    return `${sign}${digits[0]}${fraction}e${expSign}${String(Math.abs(exponent)).padStart(2, '0')}`;
-  }
+  if (exponent < -4 || exponent >= 16) return scientificRepr(sign, digits, exponent);
+  return positionalRepr(sign, digits, exponent);
+}
+
+function nonFiniteRepr(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  return value > 0 ? 'Infinity' : '-Infinity';
+}
+
+/** `d.ddde±XX` from the shortest round-trip `digits` and the decimal exponent. */
+function scientificRepr(sign: string, digits: string, exponent: number): string {
+  const fraction = digits.length > 1 ? `.${digits.slice(1)}` : '';
+  const expSign = exponent < 0 ? '-' : '+';
+  return `${sign}${String(digits[0])}${fraction}e${expSign}${String(Math.abs(exponent)).padStart(2, '0')}`;
+}
+
+/** Positional notation with at least one fractional digit, from the shortest round-trip `digits` and the exponent. */
+function positionalRepr(sign: string, digits: string, exponent: number): string {
   if (exponent < 0) return `${sign}0.${'0'.repeat(-exponent - 1)}${digits}`;
   const whole = digits.slice(0, exponent + 1).padEnd(exponent + 1, '0');
   const fraction = digits.slice(exponent + 1) || '0';
@@ -120,8 +138,10 @@ function sortByCodePoint(keys: string[]): void {
 }
 
 function compareCodePoints(a: string, b: string): number {
+  /* eslint-disable @typescript-eslint/no-misused-spread -- splitting into code points is the point (Python compares code points) */
   const left = [...a];
   const right = [...b];
+  /* eslint-enable @typescript-eslint/no-misused-spread -- end of the code-point split */
   for (let i = 0; i < Math.min(left.length, right.length); i++) {
     const delta = (left[i]?.codePointAt(0) ?? 0) - (right[i]?.codePointAt(0) ?? 0);
     if (delta !== 0) return delta;

@@ -1,13 +1,13 @@
 import { sign } from 'node:crypto';
 
-import { Ed25519Sha256, ThresholdSha256, type Fulfillment } from 'crypto-conditions';
+import { Ed25519Sha256, type Fulfillment, ThresholdSha256 } from 'crypto-conditions';
 
-import { toSigner, type KeyPair, type Signer } from './ed25519-keys';
+import { type KeyPair, type Signer, toSigner } from './ed25519-keys';
 import { conditionUriFromDetails, decodePublicKey } from './fulfillment';
 import { isJsonObject, type JsonObject, type JsonValue } from './json-value';
 import { computeTransactionId, signedDigest, signingPayload } from './transaction-hash';
 
-export { generateKeyPair, publicKeyOfPrivateKey, type KeyPair } from './ed25519-keys';
+export { generateKeyPair, type KeyPair, publicKeyOfPrivateKey } from './ed25519-keys';
 
 /**
  * Signs every input of an unsigned transaction (fulfillments and id null, as the driver's `make*`
@@ -27,7 +27,10 @@ export function signTransaction<T extends object>(
   const payload = signingPayload(body);
   const inputs = (body['inputs'] as JsonObject[]).map((input, index) => {
     const fulfills = isJsonObject(input['fulfills'])
-      ? { transactionId: input['fulfills']['transaction_id'] as string, outputIndex: input['fulfills']['output_index'] as number }
+      ? {
+          transactionId: input['fulfills']['transaction_id'] as string,
+          outputIndex: input['fulfills']['output_index'] as number,
+        }
       : null;
     const owners = input['owners_before'] as string[];
     const details = spentDetails[index] ?? { type: 'ed25519-sha-256', public_key: owners[0] ?? '' };

@@ -19,7 +19,9 @@ export function computeTransactionId(transaction: JsonObject): string {
  */
 export function signingPayload(transaction: JsonObject): string {
   const inputs = transaction['inputs'];
-  const unsignedInputs = Array.isArray(inputs) ? inputs.map((input) => ({ ...(input as JsonObject), fulfillment: null })) : inputs;
+  const unsignedInputs = Array.isArray(inputs)
+    ? inputs.map((input) => ({ ...(input as JsonObject), fulfillment: null }))
+    : inputs;
   return canonicalJson({ ...transaction, id: null, inputs: unsignedInputs ?? null });
 }
 

@@ -3,7 +3,7 @@ import { isLosslessNumber } from 'lossless-json';
 
 import { InvalidTransactionError } from '../errors';
 import { isJsonObject, type JsonValue } from './json-value';
-import { bestSchemaError, type Draft4Schema, jsonPointer, type JsonPath } from './python-jsonschema';
+import { bestSchemaError, type Draft4Schema, type JsonPath, jsonPointer } from './python-jsonschema';
 import { pythonStr } from './python-repr';
 
 /**

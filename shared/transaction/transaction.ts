@@ -1,5 +1,5 @@
 import { InvalidTransactionError } from '../errors';
-import { conditionUriFromDetails, ownersOfDetails, parseFulfillmentUri, type ParsedFulfillment } from './fulfillment';
+import { conditionUriFromDetails, ownersOfDetails, type ParsedFulfillment, parseFulfillmentUri } from './fulfillment';
 import { isJsonObject, type JsonObject, type JsonValue } from './json-value';
 import { pythonJson } from './python-json';
 import { computeTransactionId, signedDigest, signingPayload } from './transaction-hash';
@@ -58,6 +58,7 @@ export function checkTransaction(body: JsonValue): CheckedTransaction {
   if (operation !== 'CREATE' && operation !== 'TRANSFER') {
     throw new InvalidTransactionError({
       kind: 'ValidationError',
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- names whatever JSON value was sent, in a message
       detail: `Operation ${String(operation)} is not supported`,
       field: '/operation',
     });
@@ -85,17 +86,26 @@ export function parseOutputs(body: JsonObject): TransactionOutput[] {
 }
 
 function checkId(body: JsonObject): string {
-  if (!('id' in body)) throw new InvalidTransactionError({ kind: 'InvalidHash', detail: 'No transaction id found!', field: '/id' });
+  if (!('id' in body))
+    throw new InvalidTransactionError({ kind: 'InvalidHash', detail: 'No transaction id found!', field: '/id' });
   const proposed = body['id'];
   let expected: string;
   try {
     expected = computeTransactionId(body);
   } catch (error) {
     // Only a lone surrogate makes the canonical form fail; a real node answers 500 here.
-    throw new InvalidTransactionError({ kind: 'ValidationError', detail: `The transaction cannot be encoded: ${String(error)}` });
+    throw new InvalidTransactionError({
+      kind: 'ValidationError',
+      detail: `The transaction cannot be encoded: ${String(error)}`,
+    });
   }
   if (proposed !== expected) {
-    const shown = typeof proposed === 'string' ? proposed : proposed === null ? 'None' : pythonJson(proposed ?? null, { sortKeys: false, spaced: true });
+    const shown =
+      typeof proposed === 'string'
+        ? proposed
+        : proposed === null
+          ? 'None'
+          : pythonJson(proposed, { sortKeys: false, spaced: true });
     throw new InvalidTransactionError({
       kind: 'InvalidHash',
       detail: `The transaction's id '${shown}' isn't equal to the hash of its body, i.e. it's not valid.`,
@@ -107,7 +117,10 @@ function checkId(body: JsonObject): string {
 
 function parseInput(input: JsonObject, index: number): TransactionInput {
   const fulfills = isJsonObject(input['fulfills'])
-    ? { transactionId: input['fulfills']['transaction_id'] as string, outputIndex: input['fulfills']['output_index'] as number }
+    ? {
+        transactionId: input['fulfills']['transaction_id'] as string,
+        outputIndex: input['fulfills']['output_index'] as number,
+      }
     : null;
   const fulfillment = input['fulfillment'];
   if (typeof fulfillment !== 'string') {
@@ -131,9 +144,14 @@ function parseOutput(output: JsonObject, index: number): TransactionOutput {
   const conditionUri = conditionUriFromDetails(details);
   const amount = BigInt(output['amount'] as string);
   const field = `/outputs/${index}/amount`;
-  if (amount < 1n) throw new InvalidTransactionError({ kind: 'AmountError', detail: '`amount` must be greater than 0', field });
+  if (amount < 1n)
+    throw new InvalidTransactionError({ kind: 'AmountError', detail: '`amount` must be greater than 0', field });
   if (amount > MAX_OUTPUT_AMOUNT) {
-    throw new InvalidTransactionError({ kind: 'AmountError', detail: `\`amount\` must be <= ${MAX_OUTPUT_AMOUNT}`, field });
+    throw new InvalidTransactionError({
+      kind: 'AmountError',
+      detail: `\`amount\` must be <= ${MAX_OUTPUT_AMOUNT}`,
+      field,
+    });
   }
   return { amount, conditionUri, owners: ownersOfDetails(details) };
 }

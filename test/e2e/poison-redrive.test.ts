@@ -1,8 +1,15 @@
 import { redrivePoison } from '../../relay-worker/operations';
 import { BigchainDbClient } from '../../shared/bigchaindb-client';
 import type { SignedTransaction } from '../../shared/leasing/car-transactions';
-import { startE2eStack, type E2eStack } from '../helpers/e2e-stack';
-import { carRegistrations, commitAll, leasesOf, loadDrivers, postTransactions, recordDrivers } from '../helpers/lease-load';
+import { type E2eStack, runningStack, startE2eStack } from '../helpers/e2e-stack';
+import {
+  carRegistrations,
+  commitAll,
+  leasesOf,
+  loadDrivers,
+  postTransactions,
+  recordDrivers,
+} from '../helpers/lease-load';
 import { depth, exactlyOnce } from '../helpers/premium-outcome';
 
 // A fault that outlasts the retries: with `premium-changes` gone, every lease fails at its announcement until the
@@ -23,27 +30,36 @@ afterAll(async () => {
 const ids = (transactions: readonly SignedTransaction[]): string[] => transactions.map(({ id }) => id);
 
 test('leases poisoned while premium-changes is gone are announced exactly once after it is back and the poison queue is re-driven', async () => {
-  const { services, company } = stack!;
+  const { services, company } = runningStack(stack);
   const drivers = loadDrivers(6);
   await recordDrivers(services.drivers, drivers);
   const cars = carRegistrations(company, 30);
-  await commitAll(stack!.node.apiUrl, cars);
-  await stack!.startRelay({ RELAY_START_HEIGHT: String((await stack!.newestHeight()) + 1) });
-  const [before, during] = [leasesOf(cars.slice(0, 10), drivers, company), leasesOf(cars.slice(10), drivers, company)] as const;
-  await postTransactions(stack!.node.apiUrl, before, { concurrency: 4 });
-  await stack!.waitForAnnounced(ids(before));
+  await commitAll(runningStack(stack).node.apiUrl, cars);
+  await runningStack(stack).startRelay({ RELAY_START_HEIGHT: String((await runningStack(stack).newestHeight()) + 1) });
+  const [before, during] = [
+    leasesOf(cars.slice(0, 10), drivers, company),
+    leasesOf(cars.slice(10), drivers, company),
+  ] as const;
+  await postTransactions(runningStack(stack).node.apiUrl, before, { concurrency: 4 });
+  await runningStack(stack).waitForAnnounced(ids(before));
 
   // Deleting the queue deletes what it holds: the consumer reads the first announcements first.
-  await stack!.premiumChanges.drain();
+  await runningStack(stack).premiumChanges.drain();
   await services.premiumChanges.delete();
-  const logsBefore = stack!.hostLogs.length;
-  await postTransactions(stack!.node.apiUrl, during, { concurrency: 4 });
-  const poisonedMoves = (): number => stack!.hostLogs.slice(logsBefore).filter(({ msg }) => /^Message '[^']+' moved to queue 'ledger-events-poison'\.$/.test(msg)).length;
-  await stack!.untilLogged(() => poisonedMoves() === during.length);
+  const logsBefore = runningStack(stack).hostLogs.length;
+  await postTransactions(runningStack(stack).node.apiUrl, during, { concurrency: 4 });
+  const poisonedMoves = (): number =>
+    runningStack(stack)
+      .hostLogs.slice(logsBefore)
+      .filter(({ msg }) => /^Message '[^']+' moved to queue 'ledger-events-poison'\.$/.test(msg)).length;
+  await runningStack(stack).untilLogged(() => poisonedMoves() === during.length);
   expect(await depth(services.ledgerEventsPoison)).toBe(during.length);
   // Each premium was stored before its announcement failed, and is marked as not announced.
   const unannounced = [];
-  for await (const row of services.premiums.listEntities<{ notified?: unknown }>({ queryOptions: { filter: 'notified eq false' } })) unannounced.push(row.rowKey);
+  for await (const row of services.premiums.listEntities<{ notified?: unknown }>({
+    queryOptions: { filter: 'notified eq false' },
+  }))
+    unannounced.push(row.rowKey);
   expect(unannounced.sort()).toEqual(ids(during).sort());
 
   await services.premiumChanges.create();
@@ -51,15 +67,17 @@ test('leases poisoned while premium-changes is gone are announced exactly once a
     queue: services.ledgerEvents,
     poisonQueue: services.ledgerEventsPoison,
     container: services.checkpoints,
-    bigchainDb: new BigchainDbClient({ apiUrl: stack!.node.apiUrl }),
+    bigchainDb: new BigchainDbClient({ apiUrl: runningStack(stack).node.apiUrl }),
   });
   expect(moved).toBe(during.length);
 
   const leaseIds = ids([...before, ...during]);
-  await stack!.waitForAnnounced(leaseIds);
-  await stack!.waitForEmptyLedgerEvents();
-  expect(await stack!.outcome(leaseIds)).toEqual(exactlyOnce(leaseIds));
+  await runningStack(stack).waitForAnnounced(leaseIds);
+  await runningStack(stack).waitForEmptyLedgerEvents();
+  expect(await runningStack(stack).outcome(leaseIds)).toEqual(exactlyOnce(leaseIds));
   // The re-driven deliveries found their premiums stored: none was priced twice.
-  const kept = stack!.hostLogs.filter(({ msg }) => /^premium of lease [0-9a-f]{64} was stored before \(duplicate delivery\): keeping it$/.test(msg));
+  const kept = runningStack(stack).hostLogs.filter(({ msg }) =>
+    /^premium of lease [0-9a-f]{64} was stored before \(duplicate delivery\): keeping it$/.test(msg),
+  );
   expect(kept.length).toBeGreaterThanOrEqual(during.length);
 }, 60_000);

@@ -1,7 +1,14 @@
 import { setTimeout as delay } from 'node:timers/promises';
 
-import { startE2eStack, type E2eStack } from '../helpers/e2e-stack';
-import { carRegistrations, commitAll, leasesOf, loadDrivers, postTransactions, recordDrivers } from '../helpers/lease-load';
+import { type E2eStack, runningStack, startE2eStack } from '../helpers/e2e-stack';
+import {
+  carRegistrations,
+  commitAll,
+  leasesOf,
+  loadDrivers,
+  postTransactions,
+  recordDrivers,
+} from '../helpers/lease-load';
 import { exactlyOnce } from '../helpers/premium-outcome';
 
 // The relay process killed without warning in the middle of 2,000 leases: no shutdown code runs and its leader
@@ -20,36 +27,42 @@ afterAll(async () => {
 }, 30_000);
 
 test('after a SIGKILL of the relay in the middle of 2,000 leases and a restart, every lease has exactly one premium and one premium-changes message', async () => {
-  const { services, company } = stack as E2eStack;
+  const { services, company } = runningStack(stack);
   const drivers = loadDrivers(20);
   await recordDrivers(services.drivers, drivers);
   const cars = carRegistrations(company, LEASES);
-  await commitAll(stack!.node.apiUrl, cars);
+  await commitAll(runningStack(stack).node.apiUrl, cars);
   // The relay starts above the registrations: a CREATE asks nothing of the insurer, and this test is about leases.
-  const crashed = await stack!.startRelay({ RELAY_START_HEIGHT: String((await stack!.newestHeight()) + 1) });
+  const crashed = await runningStack(stack).startRelay({
+    RELAY_START_HEIGHT: String((await runningStack(stack).newestHeight()) + 1),
+  });
   await crashed.waitForLog(/^relaying live/);
 
   const leases = leasesOf(cars, drivers, company);
   const leaseIds = leases.map(({ id }) => id);
-  const posting = postTransactions(stack!.node.apiUrl, leases, { concurrency: 16 });
+  const posting = postTransactions(runningStack(stack).node.apiUrl, leases, { concurrency: 16 });
   // Killed once 500 leases wait on the queue: the host works them off while the dead relay's lease expires.
-  await waitForQueueLength(stack!, 500);
+  await waitForQueueLength(runningStack(stack), 500);
   expect(await crashed.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
   await posting;
 
-  const restarted = await stack!.startRelay();
+  const restarted = await runningStack(stack).startRelay();
   await restarted.waitForLog(/^relaying live/);
-  await stack!.waitForAnnounced(leaseIds);
-  await stack!.waitForEmptyLedgerEvents();
+  await runningStack(stack).waitForAnnounced(leaseIds);
+  await runningStack(stack).waitForEmptyLedgerEvents();
   expect(await restarted.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   const stopped = await restarted.waitForLog(/^relay stopped$/);
 
-  expect(await stack!.outcome(leaseIds)).toEqual(exactlyOnce(leaseIds));
+  expect(await runningStack(stack).outcome(leaseIds)).toEqual(exactlyOnce(leaseIds));
   // The successor relayed the leases above the checkpoint again. Every successful delivery beyond a lease's first
   // found its premium stored and kept it (a failed try may also have, before a retry succeeded).
   expect(stopped['backfilled']).toBeGreaterThan(0);
-  const succeeded = stack!.hostLogs.filter(({ msg }) => msg.startsWith("Executed 'Functions.insurerPremium' (Succeeded")).length;
-  const kept = stack!.hostLogs.filter(({ msg }) => /^premium of lease [0-9a-f]{64} was stored before \(duplicate delivery\): keeping it$/.test(msg));
+  const succeeded = runningStack(stack).hostLogs.filter(({ msg }) =>
+    msg.startsWith("Executed 'Functions.insurerPremium' (Succeeded"),
+  ).length;
+  const kept = runningStack(stack).hostLogs.filter(({ msg }) =>
+    /^premium of lease [0-9a-f]{64} was stored before \(duplicate delivery\): keeping it$/.test(msg),
+  );
   expect(kept.length).toBeGreaterThanOrEqual(succeeded - LEASES);
 }, 240_000);
 

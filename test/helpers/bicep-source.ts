@@ -14,7 +14,8 @@ export function bicepFiles(): string[] {
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       if (entry.isDirectory()) walk(join(dir, entry.name));
-      else if (entry.name.endsWith('.bicep')) files.push(relative(INFRA_DIR, join(dir, entry.name)).split(sep).join('/'));
+      else if (entry.name.endsWith('.bicep'))
+        files.push(relative(INFRA_DIR, join(dir, entry.name)).split(sep).join('/'));
     }
   };
   walk(INFRA_DIR);
@@ -49,14 +50,23 @@ export function resourceDeclarations(file: string): ResourceDeclaration[] {
     .map((line) => {
       const match = RESOURCE_LINE.exec(line);
       if (!match) throw new Error(`${file}: unrecognised resource declaration: ${line}`);
-      const [, symbol, type, apiVersion, existing] = match as unknown as [string, string, string, string, string | undefined];
+      const [, symbol, type, apiVersion, existing] = match as unknown as [
+        string,
+        string,
+        string,
+        string,
+        string | undefined,
+      ];
       return { file, symbol, type, apiVersion, existing: existing !== undefined };
     });
 }
 
 /** The `module <symbol> '<path>'` references of `file`. */
 export function moduleReferences(file: string): { readonly symbol: string; readonly path: string }[] {
-  return [...readBicep(file).matchAll(/^module (\w+) '([^']+)' = /gm)].map((match) => ({ symbol: match[1] as string, path: match[2] as string }));
+  return [...readBicep(file).matchAll(/^module (\w+) '([^']+)' = /gm)].map((match) => ({
+    symbol: match[1] as string,
+    path: match[2] as string,
+  }));
 }
 
 /**
@@ -127,7 +137,12 @@ export function guidLiterals(file: string): GuidLiteral[] {
       [...line.matchAll(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi)].map((match) => {
         const declaration = /^var (\w+) = '([0-9a-f-]{36})' \/\/ (.+)$/i.exec(line);
         const own = declaration !== null && declaration[2] === match[0];
-        return { file, guid: match[0], variable: own ? declaration[1] : undefined, comment: own ? declaration[3] : undefined };
+        return {
+          file,
+          guid: match[0],
+          variable: own ? declaration[1] : undefined,
+          comment: own ? declaration[3] : undefined,
+        };
       }),
     );
 }

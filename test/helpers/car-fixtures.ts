@@ -2,7 +2,7 @@ import { Transaction } from 'bigchaindb-driver';
 
 import type { CarAsset, LeaseMetadata, ReturnMetadata } from '../../shared/leasing/schemas';
 import type { KeyPair } from '../../shared/transaction/signing';
-import { createTransaction, outputTo, transferTransaction, type SignedTransaction } from './transactions';
+import { createTransaction, outputTo, type SignedTransaction, transferTransaction } from './transactions';
 
 // Cars, leases and returns built independently of the app's own builders (shared/leasing/car-transactions.ts),
 // with the official driver's builders, so that tests check the app against the conventions, not against itself.
@@ -18,7 +18,9 @@ export function carAsset(vin = '1M8GDM9AXKP042788', overrides: Partial<CarAsset>
     year: 2024,
     listPrice: { amount: 45990, currency: 'EUR' },
     plant: { name: 'Zwickau', country: 'DE' },
-    components: [{ name: 'Traction battery', substances: [{ name: 'Cobalt', casNumber: '7440-48-4', concentrationPercent: 4.5 }] }],
+    components: [
+      { name: 'Traction battery', substances: [{ name: 'Cobalt', casNumber: '7440-48-4', concentrationPercent: 4.5 }] },
+    ],
     ...overrides,
   };
 }
@@ -39,7 +41,11 @@ export function returnMetadata(returnedOn = '2026-06-30', odometerKm = 12000): R
 }
 
 /** The 1-of-2 threshold output of `first` and `second` (lessee then company, by convention). */
-export function thresholdOutput(first: string, second: string, threshold = 1): ReturnType<typeof Transaction.makeOutput> {
+export function thresholdOutput(
+  first: string,
+  second: string,
+  threshold = 1,
+): ReturnType<typeof Transaction.makeOutput> {
   const condition = Transaction.makeThresholdCondition(threshold, [
     Transaction.makeEd25519Condition(first, false),
     Transaction.makeEd25519Condition(second, false),
@@ -48,13 +54,26 @@ export function thresholdOutput(first: string, second: string, threshold = 1): R
 }
 
 /** The car's CREATE by `company`. */
-export function registerCar(company: KeyPair, asset: CarAsset | Record<string, unknown> = carAsset()): SignedTransaction {
-  return createTransaction(company, asset as Record<string, unknown>);
+export function registerCar(
+  company: KeyPair,
+  asset: CarAsset | Record<string, unknown> = carAsset(),
+): SignedTransaction {
+  return createTransaction(company, asset);
 }
 
 /** A lease of the car held by `company` alone (output 0 of `current`) to `lessee`, signed by the company. */
-export function leaseCar(current: SignedTransaction, company: KeyPair, lessee: KeyPair, metadata = leaseMetadata(lessee)): SignedTransaction {
-  return transferTransaction([{ tx: current, outputIndex: 0 }], [thresholdOutput(lessee.publicKey, company.publicKey)], [company], metadata);
+export function leaseCar(
+  current: SignedTransaction,
+  company: KeyPair,
+  lessee: KeyPair,
+  metadata = leaseMetadata(lessee),
+): SignedTransaction {
+  return transferTransaction(
+    [{ tx: current, outputIndex: 0 }],
+    [thresholdOutput(lessee.publicKey, company.publicKey)],
+    [company],
+    metadata,
+  );
 }
 
 /** The company ends the lease `lease` with its own key: back to the company alone. */

@@ -1,4 +1,4 @@
-import { startDevNode, type DevNode, type DevNodeOptions } from '../../dev/bigchaindb/dev-node';
+import { type DevNode, type DevNodeOptions, startDevNode } from '../../dev/bigchaindb/dev-node';
 
 /** A dev node on 127.0.0.1 with ports chosen by the system, in memory unless `dataDir` is given. */
 export function startTestNode(options: DevNodeOptions = {}): Promise<DevNode> {

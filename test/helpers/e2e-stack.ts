@@ -6,19 +6,24 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 import { QueueServiceClient } from '@azure/storage-queue';
 
-import { startHost, type RunningHost } from '../../dev/functions-host/host';
+import { type RunningHost, startHost } from '../../dev/functions-host/host';
 import type { HostLogEntry } from '../../dev/functions-host/host-log';
 import { provisionStorage } from '../../dev/provision-storage';
-import { spawnAzurite, type AzuriteProcess } from '../../dev/stack/azurite-process';
-import { spawnDevNode, type DevNodeProcess } from '../../dev/stack/dev-node-process';
-import { spawnRelay, type RelayProcess } from '../../dev/stack/relay-process';
+import { type AzuriteProcess, spawnAzurite } from '../../dev/stack/azurite-process';
+import { type DevNodeProcess, spawnDevNode } from '../../dev/stack/dev-node-process';
+import { type RelayProcess, spawnRelay } from '../../dev/stack/relay-process';
 import { createServices, type Services } from '../../functions/services';
 import { BigchainDbClient } from '../../shared/bigchaindb-client';
 import { findNewestHeight } from '../../shared/block-heights';
 import { parseFunctionsSettings } from '../../shared/settings';
 import { generateKeyPair, type KeyPair } from '../../shared/transaction/signing';
 import { TEST_WEBHOOK_SECRET } from './functions-app';
-import { consumePremiumChanges, readPremiumOutcome, type PremiumChangesConsumer, type PremiumOutcome } from './premium-outcome';
+import {
+  consumePremiumChanges,
+  type PremiumChangesConsumer,
+  type PremiumOutcome,
+  readPremiumOutcome,
+} from './premium-outcome';
 
 // The whole product as it runs locally, in the parts a fault can hit separately: Azurite, the dev node and the
 // relay each as a child process (so that each can be killed or restarted, and each has a core to itself where there
@@ -106,6 +111,12 @@ export interface E2eStack {
 
 const ANNOUNCED = /^premium of lease ([0-9a-f]{64}) announced on premium-changes$/;
 
+/** The stack a test file's `beforeAll` started; throws a clear error in the tests when it did not start. */
+export function runningStack(stack: E2eStack | undefined): E2eStack {
+  if (stack === undefined) throw new Error('the end-to-end stack did not start');
+  return stack;
+}
+
 /**
  * Starts Azurite (in memory, or in a temporary folder with `persistStorage`) and the dev node (its chain file in a
  * temporary folder) as processes, creates the storage layout and the `premium-changes` consumer, then starts the
@@ -134,8 +145,16 @@ export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eS
   try {
     const azuriteDir = join(dataDir, 'azurite');
     const nodeDir = join(dataDir, 'devnode');
-    const startStorage = (ports: { blobPort?: number; queuePort?: number; tablePort?: number }): Promise<AzuriteProcess> =>
-      spawnAzurite({ ...ports, ...(options.persistStorage === true ? { location: azuriteDir } : {}), onLine: (line) => keep('azurite', line) });
+    const startStorage = (ports: {
+      blobPort?: number;
+      queuePort?: number;
+      tablePort?: number;
+    }): Promise<AzuriteProcess> =>
+      spawnAzurite({
+        ...ports,
+        ...(options.persistStorage === true ? { location: azuriteDir } : {}),
+        onLine: (line) => keep('azurite', line),
+      });
     const spawnNode = (ports: { port?: number; wsPort?: number }): Promise<DevNodeProcess> =>
       spawnDevNode({ ...ports, dataDir: nodeDir, onLine: (line) => keep('bigchaindb', line) });
     const [storage, node] = await Promise.allSettled([startStorage({}), spawnNode({})]);
@@ -154,7 +173,9 @@ export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eS
     await provisionStorage(settings.storage, settings.checkpointContainer);
     parts.services = createServices(settings);
     // Its own client without retries: during an outage it should try again soon rather than back off for seconds.
-    const premiumChanges = QueueServiceClient.fromConnectionString(appSettings.AzureWebJobsStorage, { retryOptions: { maxTries: 1 } });
+    const premiumChanges = QueueServiceClient.fromConnectionString(appSettings.AzureWebJobsStorage, {
+      retryOptions: { maxTries: 1 },
+    });
     consumer = consumePremiumChanges(premiumChanges.getQueueClient(parts.services.premiumChanges.name));
     const changes = consumer;
 
@@ -164,7 +185,9 @@ export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eS
     events.setMaxListeners(0);
     const queueOverrides = Object.fromEntries(
       Object.entries({
-        ...(options.hostJsonQueues === true ? {} : { maxPollingInterval: '00:00:00.100', visibilityTimeout: '00:00:01' }),
+        ...(options.hostJsonQueues === true
+          ? {}
+          : { maxPollingInterval: '00:00:00.100', visibilityTimeout: '00:00:01' }),
         ...options.queues,
       }).map(([key, value]) => [`AzureFunctionsJobHost__extensions__queues__${key}`, value]),
     );
@@ -276,10 +299,14 @@ export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eS
         parts.node = await spawnNode({ port, wsPort });
       },
       async restartStorage(whileDown) {
-        if (options.persistStorage !== true) throw new Error('restartStorage needs a stack started with persistStorage: true');
+        if (options.persistStorage !== true)
+          throw new Error('restartStorage needs a stack started with persistStorage: true');
         const { blob, queue, table } = (parts.storage as AzuriteProcess).ports;
         const exit = await (parts.storage as AzuriteProcess).stop('SIGTERM');
-        if (exit.code !== 0) throw new Error(`Azurite did not stop cleanly on SIGTERM (${JSON.stringify(exit)}):\n${(parts.storage as AzuriteProcess).output()}`);
+        if (exit.code !== 0)
+          throw new Error(
+            `Azurite did not stop cleanly on SIGTERM (${JSON.stringify(exit)}):\n${(parts.storage as AzuriteProcess).output()}`,
+          );
         await whileDown?.();
         parts.storage = await startStorage({ blobPort: blob, queuePort: queue, tablePort: table });
       },

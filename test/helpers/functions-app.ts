@@ -1,10 +1,10 @@
-import { HttpRequest, HttpResponse, InvocationContext, type HttpHandler } from '@azure/functions';
+import { type HttpHandler, HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 
+import { type LocalStorage, startLocalStorage } from '../../dev/azurite/local-storage';
 import type { DevNode } from '../../dev/bigchaindb/dev-node';
-import { startLocalStorage, type LocalStorage } from '../../dev/azurite/local-storage';
 import { provisionStorage } from '../../dev/provision-storage';
 import { createServices, type Services } from '../../functions/services';
-import { parseFunctionsSettings, type FunctionsSettings } from '../../shared/settings';
+import { type FunctionsSettings, parseFunctionsSettings } from '../../shared/settings';
 import { generateKeyPair, type KeyPair } from '../../shared/transaction/signing';
 import { startTestNode } from './dev-node';
 
@@ -67,8 +67,17 @@ export interface TestResponse {
 }
 
 /** Calls an HTTP handler in process, as the Functions library would, and reads its response like a client. */
-export async function callHttp(handler: HttpHandler, request: TestRequest, functionName = 'test'): Promise<TestResponse> {
-  const text = request.body === undefined ? undefined : typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
+export async function callHttp(
+  handler: HttpHandler,
+  request: TestRequest,
+  functionName = 'test',
+): Promise<TestResponse> {
+  const text =
+    request.body === undefined
+      ? undefined
+      : typeof request.body === 'string'
+        ? request.body
+        : JSON.stringify(request.body);
   const headers = { ...(text === undefined ? {} : { 'content-type': 'application/json' }), ...request.headers };
   const httpRequest = new HttpRequest({
     method: request.method ?? 'POST',
@@ -77,8 +86,16 @@ export async function callHttp(handler: HttpHandler, request: TestRequest, funct
     params: request.params ?? {},
     ...(text === undefined ? {} : { body: { string: text } }),
   });
-  const context = new InvocationContext({ functionName, invocationId: `test-${Math.random().toString(16).slice(2)}`, logHandler: () => undefined });
+  const context = new InvocationContext({
+    functionName,
+    invocationId: `test-${Math.random().toString(16).slice(2)}`,
+    logHandler: () => undefined,
+  });
   const response = new HttpResponse(await handler(httpRequest, context));
   const responseText = await response.text();
-  return { status: response.status, headers: response.headers, body: responseText === '' ? undefined : (JSON.parse(responseText) as unknown) };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: responseText === '' ? undefined : (JSON.parse(responseText) as unknown),
+  };
 }

@@ -9,7 +9,7 @@ export interface HostLogRecorder {
   /** Pass as the host's `log` option. */
   readonly log: (entry: HostLogEntry) => void;
   /** Resolves with the first entry, written or to come, whose message matches. */
-  logged(pattern: RegExp): Promise<HostLogEntry>;
+  readonly logged: (pattern: RegExp) => Promise<HostLogEntry>;
 }
 
 /** A new, empty recorder. */
@@ -22,7 +22,7 @@ export function recordHostLog(): HostLogRecorder {
       entries.push(entry);
       events.emit('entry', entry);
     },
-    logged(pattern) {
+    logged: (pattern) => {
       const seen = entries.find(({ msg }) => pattern.test(msg));
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve) => {

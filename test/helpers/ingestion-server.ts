@@ -56,7 +56,9 @@ export async function startIngestionServer(options: IngestionServerOptions): Pro
   const requests: IngestionRequest[] = [];
   const held: { response: ServerResponse; items: number }[] = [];
   const accept = (response: ServerResponse, items: number): void =>
-    void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ itemsReceived: items, itemsAccepted: items, errors: [] }));
+    void response
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ itemsReceived: items, itemsAccepted: items, errors: [] }));
   const server = createServer({ cert: options.certificate.cert, key: options.certificate.key }, (request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -72,7 +74,8 @@ export async function startIngestionServer(options: IngestionServerOptions): Pro
   });
   await listen(server, '127.0.0.1', 0);
 
-  const find = (where: (request: IngestionRequest) => boolean, from: number): IngestionRequest | undefined => requests.slice(from).find(where);
+  const find = (where: (request: IngestionRequest) => boolean, from: number): IngestionRequest | undefined =>
+    requests.slice(from).find(where);
   return {
     url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/`,
     requests,

@@ -17,7 +17,11 @@ export interface LogLine {
  * Calls a queue handler in process as the host would: with the message already base64-decoded and parsed, and a
  * fresh invocation context. Resolves with its log lines; rejects with what it threw, the lines on `logs`.
  */
-export async function invokeQueueHandler(handler: StorageQueueHandler, message: unknown, logs: LogLine[] = []): Promise<LogLine[]> {
+export async function invokeQueueHandler(
+  handler: StorageQueueHandler,
+  message: unknown,
+  logs: LogLine[] = [],
+): Promise<LogLine[]> {
   const context = new InvocationContext({
     invocationId: randomUUID(),
     functionName: 'insurerPremium',
@@ -39,9 +43,18 @@ export async function commitAndDescribe(
 }
 
 /** The ledger event of a transaction committed at `height`. */
-export function ledgerEventOf(transaction: { readonly id: string; readonly operation?: unknown; readonly asset?: unknown }, height: number): LedgerEvent {
+export function ledgerEventOf(
+  transaction: { readonly id: string; readonly operation?: unknown; readonly asset?: unknown },
+  height: number,
+): LedgerEvent {
   const assetId = transaction.operation === 'TRANSFER' ? (transaction.asset as { id: string }).id : transaction.id;
-  return { transaction_id: transaction.id, asset_id: assetId, height, source: 'stream', relayed_at: '2025-07-01T07:59:59.000Z' };
+  return {
+    transaction_id: transaction.id,
+    asset_id: assetId,
+    height,
+    source: 'stream',
+    relayed_at: '2025-07-01T07:59:59.000Z',
+  };
 }
 
 /** Receives, deletes and decodes every message on the queue. */

@@ -1,7 +1,11 @@
 import type { TableClient } from '@azure/data-tables';
 
 import { createDriverStore } from '../../shared/driver-store';
-import { carRegistrationTransaction, leaseTransaction, type SignedTransaction } from '../../shared/leasing/car-transactions';
+import {
+  carRegistrationTransaction,
+  leaseTransaction,
+  type SignedTransaction,
+} from '../../shared/leasing/car-transactions';
 import type { DriverHistory } from '../../shared/leasing/schemas';
 import { generateKeyPair, type KeyPair } from '../../shared/transaction/signing';
 import { carAsset, leaseMetadata } from './car-fixtures';
@@ -22,8 +26,18 @@ export interface LoadDriver {
 export function loadDrivers(count: number): LoadDriver[] {
   const histories: DriverHistory[] = [
     { licensedSince: '2005-03-01', atFaultAccidents: [], claims: [], violations: [] },
-    { licensedSince: '2024-02-01', atFaultAccidents: [], claims: [{ date: '2025-01-10', amountEur: 1800 }], violations: [] },
-    { licensedSince: '2016-06-15', atFaultAccidents: [{ date: '2024-05-02' }], claims: [], violations: [{ date: '2025-01-15', kind: 'speeding' }] },
+    {
+      licensedSince: '2024-02-01',
+      atFaultAccidents: [],
+      claims: [{ date: '2025-01-10', amountEur: 1800 }],
+      violations: [],
+    },
+    {
+      licensedSince: '2016-06-15',
+      atFaultAccidents: [{ date: '2024-05-02' }],
+      claims: [],
+      violations: [{ date: '2025-01-15', kind: 'speeding' }],
+    },
   ];
   return Array.from({ length: count }, (_, index) => ({
     keys: generateKeyPair(),
@@ -34,7 +48,8 @@ export function loadDrivers(count: number): LoadDriver[] {
 /** Writes the known drivers' histories to Table `drivers`, as the insurer's own systems would. */
 export async function recordDrivers(table: TableClient, drivers: readonly LoadDriver[]): Promise<void> {
   const store = createDriverStore(table);
-  for (const { keys, history } of drivers) if (history !== undefined) await store.putDriver(keys.publicKey, history, new Date());
+  for (const { keys, history } of drivers)
+    if (history !== undefined) await store.putDriver(keys.publicKey, history, new Date());
 }
 
 /** `count` car registrations (CREATEs) by `company`, each with a fresh VIN. */
@@ -43,10 +58,16 @@ export function carRegistrations(company: KeyPair, count: number): SignedTransac
 }
 
 /** One lease per registered car, to the drivers in turn. */
-export function leasesOf(cars: readonly SignedTransaction[], drivers: readonly LoadDriver[], company: KeyPair): SignedTransaction[] {
+export function leasesOf(
+  cars: readonly SignedTransaction[],
+  drivers: readonly LoadDriver[],
+  company: KeyPair,
+): SignedTransaction[] {
   return cars.map((car, index) => {
     const driver = drivers[index % drivers.length] as LoadDriver;
-    const current = { transaction: car as SignedTransaction & { operation: string; outputs: unknown[]; asset: unknown } };
+    const current = {
+      transaction: car as SignedTransaction & { operation: string; outputs: unknown[]; asset: unknown },
+    };
     return leaseTransaction(current, leaseMetadata(driver.keys, `D-${index % drivers.length}`, '2026-01-01'), company);
   });
 }
@@ -67,7 +88,11 @@ export interface PostOptions {
  *
  * @throws Error on the first answer that is not 202, or the first failed request.
  */
-export async function postTransactions(apiUrl: string, transactions: readonly SignedTransaction[], options: PostOptions = {}): Promise<void> {
+export async function postTransactions(
+  apiUrl: string,
+  transactions: readonly SignedTransaction[],
+  options: PostOptions = {},
+): Promise<void> {
   const { mode = 'commit', concurrency = 32, onPosted } = options;
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -82,7 +107,11 @@ export async function postTransactions(apiUrl: string, transactions: readonly Si
 }
 
 /** One POST of a transaction; resolves with the status and body text. */
-export async function postTransaction(apiUrl: string, transaction: SignedTransaction, mode: string): Promise<{ status: number; text: string }> {
+export async function postTransaction(
+  apiUrl: string,
+  transaction: SignedTransaction,
+  mode: string,
+): Promise<{ status: number; text: string }> {
   const response = await fetch(`${apiUrl}transactions?mode=${mode}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -95,7 +124,8 @@ export async function postTransaction(apiUrl: string, transaction: SignedTransac
 export async function isCommitted(apiUrl: string, transactionId: string): Promise<boolean> {
   const response = await fetch(`${apiUrl}transactions/${transactionId}`);
   await response.arrayBuffer();
-  if (response.status !== 200 && response.status !== 404) throw new Error(`GET of transaction ${transactionId} answered ${response.status}`);
+  if (response.status !== 200 && response.status !== 404)
+    throw new Error(`GET of transaction ${transactionId} answered ${response.status}`);
   return response.status === 200;
 }
 
@@ -109,7 +139,11 @@ export async function isCommitted(apiUrl: string, transactionId: string): Promis
 export async function postTransactionsRetrying(
   apiUrl: string,
   transactions: readonly SignedTransaction[],
-  options: { readonly concurrency: number; readonly nodeBack: () => Promise<void>; readonly onPosted?: (transaction: SignedTransaction) => void },
+  options: {
+    readonly concurrency: number;
+    readonly nodeBack: () => Promise<void>;
+    readonly onPosted?: (transaction: SignedTransaction) => void;
+  },
 ): Promise<{ retried: number }> {
   let next = 0;
   let retried = 0;

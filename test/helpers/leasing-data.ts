@@ -23,7 +23,11 @@ export function carRegistration(overrides: Partial<CarRegistration> = {}): CarRe
     listPrice: { amount: 45990, currency: 'EUR' },
     plant: { name: 'Zwickau', country: 'DE' },
     components: [
-      { name: 'Traction battery', partNumber: '1EA915105B', substances: [{ name: 'Cobalt', casNumber: '7440-48-4', concentrationPercent: 4.5 }] },
+      {
+        name: 'Traction battery',
+        partNumber: '1EA915105B',
+        substances: [{ name: 'Cobalt', casNumber: '7440-48-4', concentrationPercent: 4.5 }],
+      },
       { name: 'Wiring harness', substances: [{ name: 'Lead', casNumber: '7439-92-1', concentrationPercent: 0.1 }] },
     ],
     ...overrides,

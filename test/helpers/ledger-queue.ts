@@ -29,7 +29,12 @@ export function countById(events: readonly LedgerEvent[]): Map<string, number> {
  * POSTs every transaction in `mode` with at most `concurrency` requests in flight, failing on the first answer
  * that is not 202.
  */
-export async function postConcurrently(apiUrl: string, transactions: readonly SignedTransaction[], mode: string, concurrency: number): Promise<void> {
+export async function postConcurrently(
+  apiUrl: string,
+  transactions: readonly SignedTransaction[],
+  mode: string,
+  concurrency: number,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < transactions.length) {

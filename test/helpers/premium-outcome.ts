@@ -39,7 +39,10 @@ export function consumePremiumChanges(queue: QueueClient): PremiumChangesConsume
   let wake: (() => void) | undefined;
   let woken = false;
   const receiveBatch = async (): Promise<number> => {
-    const { receivedMessageItems: items } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 300 });
+    const { receivedMessageItems: items } = await queue.receiveMessages({
+      numberOfMessages: 32,
+      visibilityTimeout: 300,
+    });
     const at = performance.now();
     for (const { messageText } of items) {
       const { transactionId } = decodePremiumChange(messageText);
@@ -55,6 +58,7 @@ export function consumePremiumChanges(queue: QueueClient): PremiumChangesConsume
       woken = false;
       // A failure (the queue deleted, storage restarting) is a downstream consumer's everyday: try again later.
       const received = await receiveBatch().catch(() => 0);
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- `woken` and `stopped` change during the await above; TypeScript keeps the narrowing
       if (received > 0 || woken || stopped) continue;
       // A downstream consumer polls; the announcement log wakes it early, so it costs Azurite little and sees a
       // message within a receive of its send.
@@ -124,11 +128,17 @@ export interface PremiumOutcome {
  * a receive finds it empty) and the poison queue's depth, compared with `leaseIds`: every lease the stack's node
  * committed so far.
  */
-export async function readPremiumOutcome(services: Services, consumer: PremiumChangesConsumer, leaseIds: readonly string[]): Promise<PremiumOutcome> {
+export async function readPremiumOutcome(
+  services: Services,
+  consumer: PremiumChangesConsumer,
+  leaseIds: readonly string[],
+): Promise<PremiumOutcome> {
   const leases = new Set(leaseIds);
   const rows = new Set<string>();
   const unnotifiedRows: string[] = [];
-  for await (const row of services.premiums.listEntities<{ notified?: unknown }>({ queryOptions: { select: ['RowKey', 'notified'] } })) {
+  for await (const row of services.premiums.listEntities<{ notified?: unknown }>({
+    queryOptions: { select: ['RowKey', 'notified'] },
+  })) {
     rows.add(String(row.rowKey));
     if (row.notified !== true) unnotifiedRows.push(String(row.rowKey));
   }

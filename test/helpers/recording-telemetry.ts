@@ -3,7 +3,12 @@ import type { Telemetry, TelemetryProperties } from '../../shared/telemetry';
 /** One call a {@link RecordingTelemetry} received. */
 export type TelemetryRecord =
   | { readonly kind: 'event'; readonly name: string; readonly properties: TelemetryProperties | undefined }
-  | { readonly kind: 'metric'; readonly name: string; readonly value: number; readonly properties: TelemetryProperties | undefined }
+  | {
+      readonly kind: 'metric';
+      readonly name: string;
+      readonly value: number;
+      readonly properties: TelemetryProperties | undefined;
+    }
   | { readonly kind: 'exception'; readonly error: Error; readonly properties: TelemetryProperties | undefined };
 
 /** A {@link Telemetry} that keeps every call in order, for tests of what a component reports. */
@@ -34,7 +39,9 @@ export class RecordingTelemetry implements Telemetry {
 
   /** The measurements of metric `name`, in order, with their properties. */
   metric(name: string): { value: number; properties: TelemetryProperties | undefined }[] {
-    return this.records.flatMap((record) => (record.kind === 'metric' && record.name === name ? [{ value: record.value, properties: record.properties }] : []));
+    return this.records.flatMap((record) =>
+      record.kind === 'metric' && record.name === name ? [{ value: record.value, properties: record.properties }] : [],
+    );
   }
 
   /** The sum of metric `name`'s measurements, by the value of property `by` (`''` for measurements without it). */
@@ -49,6 +56,8 @@ export class RecordingTelemetry implements Telemetry {
 
   /** The properties of each event `name`, in order. */
   events(name: string): (TelemetryProperties | undefined)[] {
-    return this.records.flatMap((record) => (record.kind === 'event' && record.name === name ? [record.properties] : []));
+    return this.records.flatMap((record) =>
+      record.kind === 'event' && record.name === name ? [record.properties] : [],
+    );
   }
 }

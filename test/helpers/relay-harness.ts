@@ -3,11 +3,11 @@ import { EventEmitter } from 'node:events';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { QueueClient } from '@azure/storage-queue';
 
-import { BlobCheckpointStore } from '../../shared/blob-checkpoint-store';
 import { connectEventStream } from '../../relay-worker/event-stream-client';
 import { Relay, type RelayDependencies } from '../../relay-worker/relay';
 import { BigchainDbClient } from '../../shared/bigchaindb-client';
-import { openCheckpointer, type Checkpointer } from '../../shared/checkpoint';
+import { BlobCheckpointStore } from '../../shared/blob-checkpoint-store';
+import { type Checkpointer, openCheckpointer } from '../../shared/checkpoint';
 import type { LogEntry } from '../../shared/json-log';
 import { decodeLedgerEvent } from '../../shared/ledger-event';
 import type { Telemetry } from '../../shared/telemetry';
@@ -53,7 +53,9 @@ export async function startRelay(options: RelayHarnessOptions): Promise<RelayHar
   const events = new EventEmitter();
   const logs: LogEntry[] = [];
   const sent = new Map<string, number>();
-  const checkpointer = await openCheckpointer(new BlobCheckpointStore({ container: options.container, blobName: 'ledger-events/checkpoint.json' }));
+  const checkpointer = await openCheckpointer(
+    new BlobCheckpointStore({ container: options.container, blobName: 'ledger-events/checkpoint.json' }),
+  );
   const deps: RelayDependencies = {
     settings: {
       bigchainDbApiUrl: options.apiUrl,

@@ -42,8 +42,10 @@ export async function startStreamProxy(upstreamUrl: string): Promise<StreamProxy
     upstream.on('error', () => socket.destroy());
     upstream.once('open', () => {
       sockets.handleUpgrade(request, socket, head, (client) => {
+        // With ws's default binaryType ('nodebuffer') a message arrives as one Buffer.
         upstream.on('message', (data) => {
-          for (const frame of proxy.rewrite(String(data))) client.send(frame.data, { binary: frame.binary === true });
+          for (const frame of proxy.rewrite((data as Buffer).toString()))
+            client.send(frame.data, { binary: frame.binary === true });
         });
         upstream.once('close', () => client.terminate());
         client.once('close', () => upstream.terminate());

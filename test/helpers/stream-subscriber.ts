@@ -23,8 +23,9 @@ export async function subscribe(streamUrl: string): Promise<StreamSubscriber> {
   const frames: string[] = [];
   const waiters = new Map<string, (event: StreamEvent) => void>();
   const events = new Map<string, StreamEvent>();
+  // With ws's default binaryType ('nodebuffer') a message arrives as one Buffer.
   socket.on('message', (data) => {
-    const frame = String(data);
+    const frame = (data as Buffer).toString();
     frames.push(frame);
     const event = JSON.parse(frame) as StreamEvent;
     events.set(event.transaction_id, event);

@@ -1,6 +1,6 @@
 import { Transaction } from 'bigchaindb-driver';
 
-import { signTransaction, type KeyPair } from '../../shared/transaction/signing';
+import { type KeyPair, signTransaction } from '../../shared/transaction/signing';
 
 /** A signed transaction as the driver shapes it, loosely typed for tests that tamper with it. */
 export type SignedTransaction = Record<string, unknown> & {
@@ -21,7 +21,12 @@ export function createTransaction(
   metadata: Record<string, unknown> | null = null,
   outputs = [outputTo(issuer)],
 ): SignedTransaction {
-  const unsigned = Transaction.makeCreateTransaction(asset, metadata as Record<string, unknown>, outputs, issuer.publicKey);
+  const unsigned = Transaction.makeCreateTransaction(
+    asset,
+    metadata as Record<string, unknown>,
+    outputs,
+    issuer.publicKey,
+  );
   return signTransaction(unsigned, [issuer]) as unknown as SignedTransaction;
 }
 
@@ -37,7 +42,9 @@ export function transferTransaction(
     outputs,
     metadata as Record<string, unknown>,
   );
-  const details = spent.map(({ tx, outputIndex }) => (tx.outputs[outputIndex]?.['condition'] as { details: never }).details);
+  const details = spent.map(
+    ({ tx, outputIndex }) => (tx.outputs[outputIndex]?.['condition'] as { details: never }).details,
+  );
   return signTransaction(unsigned, signers, details) as unknown as SignedTransaction;
 }
 

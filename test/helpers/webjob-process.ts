@@ -25,7 +25,11 @@ export interface WebJobProcess {
  * directory and the app settings as the environment (exactly `env`, plus `PATH`).
  */
 export function startWebJob(jobFolder: string, env: Readonly<Record<string, string>>): WebJobProcess {
-  const child = spawn(process.execPath, ['run.js'], { cwd: jobFolder, env: { PATH: process.env['PATH'], ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['run.js'], {
+    cwd: jobFolder,
+    env: { PATH: process.env['PATH'], ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const entries: LogEntry[] = [];
   const chunks: string[] = [];
   const events = new EventEmitter();
@@ -56,7 +60,8 @@ export function startWebJob(jobFolder: string, env: Readonly<Record<string, stri
           const found = entries.find(({ msg }) => pattern.test(msg));
           if (found === undefined && !hasExited) return;
           events.off('change', check);
-          if (found === undefined) reject(new Error(`the WebJob exited before logging ${String(pattern)}:\n${output()}`));
+          if (found === undefined)
+            reject(new Error(`the WebJob exited before logging ${String(pattern)}:\n${output()}`));
           else resolve(found);
         };
         events.on('change', check);

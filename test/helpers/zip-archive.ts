@@ -2,7 +2,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
-import { open, type Entry, type ZipFile } from 'yauzl';
+import { type Entry, open, type ZipFile } from 'yauzl';
 
 const openZip = (zipFile: string): Promise<ZipFile> =>
   new Promise((done, fail) => open(zipFile, { lazyEntries: true }, (error, zip) => (error ? fail(error) : done(zip))));

@@ -1,10 +1,10 @@
 import { Connection, Transaction } from 'bigchaindb-driver';
 
 import type { DevNode } from '../../../dev/bigchaindb/dev-node';
-import { generateKeyPair, signTransaction, type KeyPair } from '../../../shared/transaction/signing';
+import { generateKeyPair, type KeyPair, signTransaction } from '../../../shared/transaction/signing';
 import { startTestNode } from '../../helpers/dev-node';
-import { subscribe, type StreamSubscriber } from '../../helpers/stream-subscriber';
-import { createTransaction, outputTo, transferTransaction, type SignedTransaction } from '../../helpers/transactions';
+import { type StreamSubscriber, subscribe } from '../../helpers/stream-subscriber';
+import { createTransaction, outputTo, type SignedTransaction, transferTransaction } from '../../helpers/transactions';
 
 // The official bigchaindb-driver, over real HTTP, against the dev node.
 
@@ -67,7 +67,9 @@ describe.each(modes)('posting in %s mode', (_mode, poster) => {
     await stream.waitFor(transfer.id);
 
     expect(await connection.listOutputs(bob.publicKey)).toEqual([{ transaction_id: transfer.id, output_index: 0 }]);
-    expect(await connection.listOutputs(alice.publicKey, true)).toEqual([{ transaction_id: created.id, output_index: 0 }]);
+    expect(await connection.listOutputs(alice.publicKey, true)).toEqual([
+      { transaction_id: created.id, output_index: 0 },
+    ]);
   });
 });
 
@@ -109,14 +111,10 @@ describe('a 1-of-2 threshold output', () => {
     const created = createTransaction(alice, { car: 'threshold' });
     await connection.postTransactionCommit(created as never);
     const condition = Transaction.makeThresholdCondition(1, [
-      Transaction.makeEd25519Condition(bob.publicKey, false) as never,
-      Transaction.makeEd25519Condition(alice.publicKey, false) as never,
+      Transaction.makeEd25519Condition(bob.publicKey, false),
+      Transaction.makeEd25519Condition(alice.publicKey, false),
     ]);
-    const lease = transferTransaction(
-      [{ tx: created, outputIndex: 0 }],
-      [Transaction.makeOutput(condition)],
-      [alice],
-    );
+    const lease = transferTransaction([{ tx: created, outputIndex: 0 }], [Transaction.makeOutput(condition)], [alice]);
     await connection.postTransactionCommit(lease as never);
     return lease;
   }
@@ -145,10 +143,16 @@ describe('a 1-of-2 threshold output', () => {
   test('cannot be spent by a third key', async () => {
     const lease = await leaseToThreshold();
     const mallory = generateKeyPair();
-    const unsigned = Transaction.makeTransferTransaction([{ tx: lease as never, output_index: 0 }], [outputTo(mallory)], null as never);
+    const unsigned = Transaction.makeTransferTransaction(
+      [{ tx: lease as never, output_index: 0 }],
+      [outputTo(mallory)],
+      null as never,
+    );
     const forged = signTransaction(unsigned, [mallory], [{ type: 'ed25519-sha-256', public_key: mallory.publicKey }]);
 
-    await expect(connection.postTransactionCommit(forged as never)).rejects.toMatchObject({ status: '400 BAD REQUEST' });
+    await expect(connection.postTransactionCommit(forged as never)).rejects.toMatchObject({
+      status: '400 BAD REQUEST',
+    });
   });
 });
 
@@ -169,11 +173,19 @@ describe('queries', () => {
 
   test('searchAssets and searchMetadata find whole, stemmed words', async () => {
     const marker = `marker${Date.now()}`;
-    const created = createTransaction(alice, { model: `Golf ${marker}`, colour: 'racing green' }, { note: `leased ${marker}` });
+    const created = createTransaction(
+      alice,
+      { model: `Golf ${marker}`, colour: 'racing green' },
+      { note: `leased ${marker}` },
+    );
     await connection.postTransactionCommit(created as never);
 
-    expect(await connection.searchAssets(marker)).toEqual([{ data: { model: `Golf ${marker}`, colour: 'racing green' }, id: created.id }]);
-    expect(await connection.searchMetadata(marker)).toEqual([{ id: created.id, metadata: { note: `leased ${marker}` } }]);
+    expect(await connection.searchAssets(marker)).toEqual([
+      { data: { model: `Golf ${marker}`, colour: 'racing green' }, id: created.id },
+    ]);
+    expect(await connection.searchMetadata(marker)).toEqual([
+      { id: created.id, metadata: { note: `leased ${marker}` } },
+    ]);
     expect(await connection.searchAssets(`race ${marker}`)).toHaveLength(1);
     expect(await connection.searchAssets(marker.slice(0, -1))).toEqual([]);
   });

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 
 import { Connection } from 'bigchaindb-driver';
-import { WebSocket, type RawData } from 'ws';
+import { type RawData, WebSocket } from 'ws';
 
 import type { DevNode, DevNodeOptions } from '../../../dev/bigchaindb/dev-node';
 import { generateKeyPair } from '../../../shared/transaction/signing';
@@ -10,8 +10,8 @@ import {
   createTransaction,
   outputTo,
   postRaw,
-  transferTransaction,
   type SignedTransaction,
+  transferTransaction,
 } from '../../helpers/transactions';
 
 const STREAM_PATH = '/api/v1/streams/valid_transactions';
@@ -104,7 +104,7 @@ function frame(height: number, assetId: string, transactionId: string): string {
 }
 
 function assetIdOf(tx: SignedTransaction): string {
-  return tx.operation === 'CREATE' ? tx.id : ((tx['asset'] as { id: string }).id);
+  return tx.operation === 'CREATE' ? tx.id : (tx['asset'] as { id: string }).id;
 }
 
 async function accept(node: DevNode, tx: SignedTransaction, mode: 'async' | 'commit'): Promise<void> {

@@ -3,8 +3,8 @@ import { Connection } from 'bigchaindb-driver';
 import type { DevNode } from '../../../dev/bigchaindb/dev-node';
 import { generateKeyPair, type KeyPair } from '../../../shared/transaction/signing';
 import { startTestNode } from '../../helpers/dev-node';
-import { createTransaction, outputTo, transferTransaction, type SignedTransaction } from '../../helpers/transactions';
 import { raw, type RawResponse } from '../../helpers/raw-response';
+import { createTransaction, outputTo, type SignedTransaction, transferTransaction } from '../../helpers/transactions';
 
 // The HTTP conventions a BigchainDB 2.2 node follows on every endpoint (spec §1, §2), byte for byte,
 // over real HTTP.
@@ -86,7 +86,7 @@ const JSON_NOT_FOUND: RawResponse = {
 const DOCS = 'https://docs.bigchaindb.com/projects/server/en/v2.2.2/';
 
 describe('index endpoints', () => {
-  test('GET / is the root info, keys sorted and compact, with the node\'s own streams URL', async () => {
+  test("GET / is the root info, keys sorted and compact, with the node's own streams URL", async () => {
     expect(await get('/')).toEqual(
       ok(
         '{"api":{"v1":{"assets":"/api/v1/assets/","blocks":"/api/v1/blocks/",' +
@@ -129,7 +129,7 @@ describe('routing', () => {
   ])('%s answers the same with a trailing slash', async (_route, pathOf) => {
     const path = pathOf(created);
     const [pathname, query] = path.split('?');
-    const withSlash = `${pathname}/${query === undefined ? '' : `?${query}`}`;
+    const withSlash = `${String(pathname)}/${query === undefined ? '' : `?${query}`}`;
 
     const without = await get(path);
     expect(without.status).toBe(200);
@@ -261,13 +261,15 @@ describe('reading', () => {
     const [validator] = JSON.parse(response.text) as [{ public_key: { value: string } }];
 
     expect(response).toEqual(
-      ok(`[{"public_key": {"type": "ed25519-base64", "value": "${validator.public_key.value}"}, "voting_power": 10}]\n`),
+      ok(
+        `[{"public_key": {"type": "ed25519-base64", "value": "${validator.public_key.value}"}, "voting_power": 10}]\n`,
+      ),
     );
     expect(validator.public_key.value).toMatch(/^[A-Za-z0-9+/]{43}=$/);
     expect(Buffer.from(validator.public_key.value, 'base64')).toHaveLength(32);
   });
 
-  test('a committed CREATE reads back in the node\'s key order with Python separators', async () => {
+  test("a committed CREATE reads back in the node's key order with Python separators", async () => {
     const created = createTransaction(alice, { vin: 'WVWZZZ1KZAW000001' }, { note: 'read back' });
     await commit(created);
 
@@ -323,7 +325,7 @@ describe('reading', () => {
       expect(await list(`asset_id=${created.id}&last_tx=true`)).toEqual([second]);
     });
 
-    test('a TRANSFER\'s own id as asset_id returns that TRANSFER', async () => {
+    test("a TRANSFER's own id as asset_id returns that TRANSFER", async () => {
       expect(await list(`asset_id=${first.id}`)).toEqual([first]);
     });
   });

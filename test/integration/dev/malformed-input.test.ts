@@ -1,7 +1,7 @@
 import type { DevNode } from '../../../dev/bigchaindb/dev-node';
 import type { JsonObject, JsonValue } from '../../../shared/transaction/json-value';
-import { computeTransactionId } from '../../../shared/transaction/transaction-hash';
 import { generateKeyPair } from '../../../shared/transaction/signing';
+import { computeTransactionId } from '../../../shared/transaction/transaction-hash';
 import { startTestNode } from '../../helpers/dev-node';
 import { createTransaction, outputTo, postRaw, transferTransaction } from '../../helpers/transactions';
 
@@ -23,7 +23,8 @@ const WRONG_VALUES: JsonValue[] = [null, 0, -1, 1.5, '', 'x', true, [], {}, [nul
 function* paths(value: JsonValue, path: (string | number)[] = []): Generator<(string | number)[]> {
   if (path.length > 0) yield path;
   if (Array.isArray(value)) for (let i = 0; i < value.length; i++) yield* paths(value[i] as JsonValue, [...path, i]);
-  else if (value !== null && typeof value === 'object') for (const key of Object.keys(value)) yield* paths((value as JsonObject)[key] as JsonValue, [...path, key]);
+  else if (value !== null && typeof value === 'object')
+    for (const key of Object.keys(value)) yield* paths((value as JsonObject)[key] as JsonValue, [...path, key]);
 }
 
 function replaced(value: JsonValue, path: (string | number)[], replacement: JsonValue): JsonValue {
@@ -37,7 +38,8 @@ function replaced(value: JsonValue, path: (string | number)[], replacement: Json
 function withFreshId(body: JsonValue): JsonValue {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return body;
   try {
-    return { ...body, id: computeTransactionId(body as JsonObject) };
+    const object = body as JsonObject;
+    return { ...object, id: computeTransactionId(object) };
   } catch {
     return body; // not hashable (that is one of the inputs under test)
   }
@@ -46,7 +48,11 @@ function withFreshId(body: JsonValue): JsonValue {
 describe('every part of a transaction replaced by a value of the wrong type', () => {
   const alice = generateKeyPair();
   const bob = generateKeyPair();
-  const created = createTransaction(alice, { vin: 'WVWZZZ1KZAW000042', parts: [{ name: 'battery', cas: '7439-93-2' }] }, { note: 'x' });
+  const created = createTransaction(
+    alice,
+    { vin: 'WVWZZZ1KZAW000042', parts: [{ name: 'battery', cas: '7439-93-2' }] },
+    { note: 'x' },
+  );
   const transfer = transferTransaction([{ tx: created, outputIndex: 0 }], [outputTo(bob)], [alice], { lease: 1 });
 
   test.each([

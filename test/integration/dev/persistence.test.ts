@@ -12,8 +12,8 @@ import {
   createTransaction,
   outputTo,
   postRaw,
-  transferTransaction,
   type SignedTransaction,
+  transferTransaction,
 } from '../../helpers/transactions';
 
 const alice = generateKeyPair();

@@ -2,11 +2,11 @@ import { Transaction } from 'bigchaindb-driver';
 
 import type { DevNode } from '../../../dev/bigchaindb/dev-node';
 import type { JsonObject } from '../../../shared/transaction/json-value';
-import { generateKeyPair, signTransaction, type KeyPair } from '../../../shared/transaction/signing';
+import { generateKeyPair, type KeyPair, signTransaction } from '../../../shared/transaction/signing';
 import { computeTransactionId } from '../../../shared/transaction/transaction-hash';
 import { startTestNode } from '../../helpers/dev-node';
-import { createTransaction, outputTo, transferTransaction, type SignedTransaction } from '../../helpers/transactions';
 import { raw, type RawResponse } from '../../helpers/raw-response';
+import { createTransaction, outputTo, type SignedTransaction, transferTransaction } from '../../helpers/transactions';
 
 // What the dev node refuses, over real HTTP, with BigchainDB 2.2's exact status lines and bodies
 // (spec §1.4, §2.3, §3), and proof that a refused request changed nothing.
@@ -147,7 +147,10 @@ describe('POST /api/v1/transactions: ledger checks', () => {
 
     await expectRejected(
       transfer,
-      invalid('AmountError', 'The amount used in the inputs `3` needs to be same as the amount used in the outputs `4`'),
+      invalid(
+        'AmountError',
+        'The amount used in the inputs `3` needs to be same as the amount used in the outputs `4`',
+      ),
     );
     expect(await get(`outputs?public_key=${alice.publicKey}&spent=false`)).toEqual(outputsText([[created.id, 0]]));
   });
@@ -195,7 +198,10 @@ describe('POST /api/v1/transactions: stateless checks', () => {
 
     await expectRejected(
       { ...created, id: wrongId },
-      invalid('InvalidHash', `The transaction's id '${wrongId}' isn't equal to the hash of its body, i.e. it's not valid.`),
+      invalid(
+        'InvalidHash',
+        `The transaction's id '${wrongId}' isn't equal to the hash of its body, i.e. it's not valid.`,
+      ),
       created.id,
     );
   });
@@ -287,7 +293,10 @@ describe('POST /api/v1/transactions: requests the node cannot take', () => {
   test('an unknown mode is a reqparse error on "mode"', async () => {
     const tx = createTransaction(alice, { car: 'fast mode' });
 
-    const modeError = resourceText('{"message": {"mode": "Mode must be \\"async\\", \\"sync\\" or \\"commit\\""}}', 400);
+    const modeError = resourceText(
+      '{"message": {"mode": "Mode must be \\"async\\", \\"sync\\" or \\"commit\\""}}',
+      400,
+    );
 
     await expectRejected(tx, modeError, tx.id, 'fast');
   });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { LeasingApi } from '../../../dev/demo/api-client';
 import { formatOutcomes } from '../../../dev/demo/report';
 import { runScenario } from '../../../dev/demo/scenario';
-import { PortInUseError, startStack, type RunningStack, type StackOptions } from '../../../dev/stack/stack';
+import { PortInUseError, type RunningStack, type StackOptions, startStack } from '../../../dev/stack/stack';
 import { generateKeyPair } from '../../../shared/transaction/signing';
 
 const appRoot = join(__dirname, '../../..');
@@ -13,7 +13,10 @@ const anyPorts = { functions: 0, bigchainDb: 0, eventStream: 0, blob: 0, queue: 
 const options = (overrides: Partial<StackOptions> = {}): StackOptions => ({
   appRoot,
   ports: anyPorts,
-  appSettings: { LEASING_COMPANY_PRIVATE_KEY: generateKeyPair().privateKey, LEDGER_WEBHOOK_SECRET: randomBytes(32).toString('base64url') },
+  appSettings: {
+    LEASING_COMPANY_PRIVATE_KEY: generateKeyPair().privateKey,
+    LEDGER_WEBHOOK_SECRET: randomBytes(32).toString('base64url'),
+  },
   log: () => undefined,
   ...overrides,
 });
@@ -28,7 +31,11 @@ describe('the local stack', () => {
 
   it('runs the demo story: every lease gets its premium, with the factors behind it', async () => {
     const progress: string[] = [];
-    const outcomes = await runScenario(new LeasingApi(stack.apiUrl, stack.functionKey), (message) => progress.push(message), 30_000);
+    const outcomes = await runScenario(
+      new LeasingApi(stack.apiUrl, stack.functionKey),
+      (message) => progress.push(message),
+      30_000,
+    );
     expect(outcomes.map(({ driver, status }) => [driver.split(' ')[0], status])).toEqual([
       ['Ana', 'quoted'],
       ['Ben', 'quoted'],
@@ -36,7 +43,9 @@ describe('the local stack', () => {
       ['Eve', 'referred'],
       ['Dan', 'quoted'],
     ]);
-    expect(outcomes.every(({ annualPremium }) => annualPremium.amount > 0 && annualPremium.currency === 'EUR')).toBe(true);
+    expect(outcomes.every(({ annualPremium }) => annualPremium.amount > 0 && annualPremium.currency === 'EUR')).toBe(
+      true,
+    );
     expect(progress.at(-1)).toBe('premiums stored: 5 of 5');
     const table = formatOutcomes(outcomes).split('\n');
     expect(table[0]).toMatch(/^car +driver +premium \/ year +status +why +commit → premium$/);
@@ -47,7 +56,9 @@ describe('the local stack', () => {
     expect(stack.functionKey).toBe('the-stack-key');
     const withoutKey = await fetch(`${stack.apiUrl}/drivers/${generateKeyPair().publicKey}`);
     expect(withoutKey.status).toBe(401);
-    const withKey = await fetch(`${stack.apiUrl}/drivers/${generateKeyPair().publicKey}`, { headers: { 'x-functions-key': 'the-stack-key' } });
+    const withKey = await fetch(`${stack.apiUrl}/drivers/${generateKeyPair().publicKey}`, {
+      headers: { 'x-functions-key': 'the-stack-key' },
+    });
     expect(withKey.status).toBe(404);
   });
 });
@@ -66,9 +77,14 @@ describe('a port that is taken', () => {
     ['functions', 'Functions host', '--port'],
     ['bigchainDb', 'BigchainDB dev node', '--bigchaindb-port or --stream-port'],
     ['queue', 'Azurite', '--blob-port, --queue-port or --table-port'],
-  ] as const)('for %s fails with an error naming the part and the flag, and leaves nothing running', async (part, name, flag) => {
-    const attempt = startStack(options({ ports: { ...anyPorts, [part]: port } }));
-    await expect(attempt).rejects.toThrow(PortInUseError);
-    await expect(attempt).rejects.toThrow(`port ${port} (${name}) is already in use; stop what uses it or choose another port with ${flag}`);
-  });
+  ] as const)(
+    'for %s fails with an error naming the part and the flag, and leaves nothing running',
+    async (part, name, flag) => {
+      const attempt = startStack(options({ ports: { ...anyPorts, [part]: port } }));
+      await expect(attempt).rejects.toThrow(PortInUseError);
+      await expect(attempt).rejects.toThrow(
+        `port ${port} (${name}) is already in use; stop what uses it or choose another port with ${flag}`,
+      );
+    },
+  );
 });

@@ -1,8 +1,8 @@
 import { connect } from 'node:net';
 import { join } from 'node:path';
 
-import { startLocalStorage, type LocalStorage } from '../../../dev/azurite/local-storage';
-import { startHost, type RunningHost } from '../../../dev/functions-host/host';
+import { type LocalStorage, startLocalStorage } from '../../../dev/azurite/local-storage';
+import { type RunningHost, startHost } from '../../../dev/functions-host/host';
 import type { HostLogEntry } from '../../../dev/functions-host/host-log';
 
 // Starting and stopping the fixture app. host.test.ts writes the fixture's local.settings.json
@@ -46,8 +46,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- unset if beforeAll failed before assigning it */
   if (!closed) await host?.close();
   await storage?.close();
+  /* eslint-enable @typescript-eslint/no-unnecessary-condition -- end of the teardown */
 });
 
 describe('while running', () => {
@@ -74,7 +76,9 @@ describe('after close()', () => {
   });
 
   test('has run the appTerminate hook once, with the hookData the appStart hook set', () => {
-    expect(probe.record.filter(({ hook }) => hook === 'appTerminate')).toEqual([{ hook: 'appTerminate', startedAt: 'appStart' }]);
+    expect(probe.record.filter(({ hook }) => hook === 'appTerminate')).toEqual([
+      { hook: 'appTerminate', startedAt: 'appStart' },
+    ]);
     expect(probe.record.at(-1)).toEqual({ hook: 'appTerminate', startedAt: 'appStart' });
   });
 

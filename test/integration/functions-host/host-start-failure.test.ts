@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 
-import { startLocalStorage, type LocalStorage } from '../../../dev/azurite/local-storage';
+import { type LocalStorage, startLocalStorage } from '../../../dev/azurite/local-storage';
 import { startHost } from '../../../dev/functions-host/host';
 
 // A host whose port is taken fails to start, and leaves nothing behind: no trigger fired or polling, the app's
@@ -31,7 +31,12 @@ afterAll(async () => {
 });
 
 test('a taken port rejects the start with EADDRINUSE, after the app hooks ran in pairs and before any trigger fired', async () => {
-  const start = startHost({ appRoot, port, settings: { AzureWebJobsStorage: storage.connectionString, [PROBE_SETTING]: 'set' }, log: () => undefined });
+  const start = startHost({
+    appRoot,
+    port,
+    settings: { AzureWebJobsStorage: storage.connectionString, [PROBE_SETTING]: 'set' },
+    log: () => undefined,
+  });
 
   await expect(start).rejects.toMatchObject({ code: 'EADDRINUSE' });
   // The fixture's timer runs on startup and its queue functions would poll: neither got as far as an invocation.

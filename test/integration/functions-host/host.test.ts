@@ -6,8 +6,8 @@ import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 
-import { startLocalStorage, type LocalStorage } from '../../../dev/azurite/local-storage';
-import { startHost, type RunningHost } from '../../../dev/functions-host/host';
+import { type LocalStorage, startLocalStorage } from '../../../dev/azurite/local-storage';
+import { type RunningHost, startHost } from '../../../dev/functions-host/host';
 import { recordHostLog } from '../../helpers/host-log-recorder';
 
 // The fixture app, run by the local host against in-process Azurite, through the real
@@ -16,7 +16,10 @@ import { recordHostLog } from '../../helpers/host-log-recorder';
 const appRoot = join(__dirname, '../../fixtures/functions-app');
 const localSettings = join(appRoot, 'local.settings.json');
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the fixture is plain JavaScript
-const probe = require(join(appRoot, 'src/probe.js')) as { events: NodeJS.EventEmitter; record: Record<string, unknown>[] };
+const probe = require(join(appRoot, 'src/probe.js')) as {
+  events: NodeJS.EventEmitter;
+  record: Record<string, unknown>[];
+};
 
 let storage: LocalStorage;
 let host: RunningHost;
@@ -60,8 +63,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- unset if beforeAll failed before assigning it */
   await host?.close();
   await storage?.close();
+  /* eslint-enable @typescript-eslint/no-unnecessary-condition -- end of the teardown */
   rmSync(localSettings, { force: true });
 });
 
@@ -89,7 +94,11 @@ describe('start-up', () => {
 
   test('runs appStart hooks before anything, and a runOnStartup timer once', () => {
     expect(probe.record[0]).toEqual({ hook: 'appStart' });
-    expect(logs.some(({ msg }) => /^Executed 'Functions\.nightly' \(Succeeded, Id=[0-9a-f-]{36}, Duration=\d+ms\)$/.test(msg))).toBe(true);
+    expect(
+      logs.some(({ msg }) =>
+        /^Executed 'Functions\.nightly' \(Succeeded, Id=[0-9a-f-]{36}, Duration=\d+ms\)$/.test(msg),
+      ),
+    ).toBe(true);
   });
 });
 
@@ -150,13 +159,20 @@ describe('HTTP triggers', () => {
   });
 
   test('keep admin routes for the master key', async () => {
-    expect((await fetch(`${host.url}/api/admin/ping`, { headers: { 'x-functions-key': 'host-secret' } })).status).toBe(401);
+    expect((await fetch(`${host.url}/api/admin/ping`, { headers: { 'x-functions-key': 'host-secret' } })).status).toBe(
+      401,
+    );
     expect(await (await fetch(`${host.url}/api/admin/ping?code=master-secret`)).text()).toBe('pong');
   });
 
   test('answer 500 when the function throws, and log the failure', async () => {
     expect((await fetch(`${host.url}/api/broken`)).status).toBe(500);
-    expect(logs.some(({ level, msg }) => level === 'error' && /^Executed 'Functions\.broken' \(Failed, .*broken on purpose$/.test(msg))).toBe(true);
+    expect(
+      logs.some(
+        ({ level, msg }) =>
+          level === 'error' && /^Executed 'Functions\.broken' \(Failed, .*broken on purpose$/.test(msg),
+      ),
+    ).toBe(true);
   });
 
   test('do not serve a function disabled in settings', async () => {
@@ -211,7 +227,11 @@ describe('queue triggers', () => {
 
   test('send a message that is not base64 straight to poison without invoking', async () => {
     const counts: number[] = [];
-    probe.events.on('flaky', (call: { message: unknown; dequeueCount: number }) => call.message === 'not base64!' && counts.push(call.dequeueCount));
+    probe.events.on(
+      'flaky',
+      (call: { message: unknown; dequeueCount: number }) =>
+        call.message === 'not base64!' && counts.push(call.dequeueCount),
+    );
     await queues.getQueueClient('flaky-items').sendMessage('not base64!');
     const poison = queues.getQueueClient('flaky-items-poison');
 
@@ -243,14 +263,19 @@ describe('output bindings', () => {
 
     expect(response.status).toBe(202);
     expect(delivered.sort()).toEqual([{ sku: 'a' }, 'plain text'].sort());
-    const table = TableClient.fromConnectionString(storage.connectionString, 'fixtureLedger', { allowInsecureConnection: true });
+    const table = TableClient.fromConnectionString(storage.connectionString, 'fixtureLedger', {
+      allowInsecureConnection: true,
+    });
     const entities = [];
-    for await (const entity of table.listEntities()) entities.push({ pk: entity.partitionKey, rk: entity.rowKey, item: entity['item'] });
+    for await (const entity of table.listEntities())
+      entities.push({ pk: entity.partitionKey, rk: entity.rowKey, item: entity['item'] });
     expect(entities).toEqual([
       { pk: 'order-1', rk: '0', item: '{"sku":"a"}' },
       { pk: 'order-1', rk: '1', item: '"plain text"' },
     ]);
-    const blob = BlobServiceClient.fromConnectionString(storage.connectionString).getContainerClient('receipts').getBlobClient('order-1.json');
+    const blob = BlobServiceClient.fromConnectionString(storage.connectionString)
+      .getContainerClient('receipts')
+      .getBlobClient('order-1.json');
     expect(JSON.parse((await blob.downloadToBuffer()).toString())).toEqual({ id: 'order-1', count: 2 });
   });
 });

@@ -1,12 +1,13 @@
+import { type IncomingHttpHeaders, type OutgoingHttpHeaders, request as httpRequest } from 'node:http';
+
 import { HttpRequest, type HttpRequestInit } from '@azure/functions';
-import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 
 import {
-  startHttpTriggerServer,
   type FunctionKeys,
   type HttpFunctionRoute,
   type HttpTriggerServer,
   type HttpTriggerServerOptions,
+  startHttpTriggerServer,
 } from '../../../dev/functions-host/http-trigger-server';
 import { RouteTemplateError } from '../../../dev/functions-host/route-template';
 import type { RpcHttpData, RpcTypedData } from '../../../dev/functions-host/rpc-types';
@@ -19,9 +20,20 @@ interface TestRoute extends HttpFunctionRoute {
   readonly received: RpcHttpData[];
 }
 
-function fn(functionName: string, options: Partial<Omit<HttpFunctionRoute, 'invoke'>> & { reply?: Reply } = {}): TestRoute {
+function fn(
+  functionName: string,
+  options: Partial<Omit<HttpFunctionRoute, 'invoke'>> & { reply?: Reply } = {},
+): TestRoute {
   const received: RpcHttpData[] = [];
-  const reply: Reply = options.reply ?? (() => ({ http: { statusCode: '200', headers: { 'content-type': 'text/plain' }, body: { bytes: Buffer.from(functionName) } } }));
+  const reply: Reply =
+    options.reply ??
+    (() => ({
+      http: {
+        statusCode: '200',
+        headers: { 'content-type': 'text/plain' },
+        body: { bytes: Buffer.from(functionName) },
+      },
+    }));
   return {
     functionName,
     route: options.route ?? functionName,
@@ -38,7 +50,10 @@ function fn(functionName: string, options: Partial<Omit<HttpFunctionRoute, 'invo
 let server: HttpTriggerServer | undefined;
 let logs: LogEntry[] = [];
 
-async function start(routes: readonly HttpFunctionRoute[], options: Partial<HttpTriggerServerOptions> = {}): Promise<string> {
+async function start(
+  routes: readonly HttpFunctionRoute[],
+  options: Partial<HttpTriggerServerOptions> = {},
+): Promise<string> {
   server = await startHttpTriggerServer({
     host: '127.0.0.1',
     port: 0,
@@ -103,7 +118,9 @@ describe('startHttpTriggerServer', () => {
     it('carries method, full URL, lower-cased headers, the query and the route params', async () => {
       const item = fn('item', { route: 'items/{id:int}/{part?}' });
       const url = await start([item]);
-      const response = await fetch(`${url}/api/Items/42/wheel?tag=a&Tag=b&empty=&code=x%20y`, { headers: { 'X-Custom': 'Value' } });
+      const response = await fetch(`${url}/api/Items/42/wheel?tag=a&Tag=b&empty=&code=x%20y`, {
+        headers: { 'X-Custom': 'Value' },
+      });
       expect(response.status).toBe(200);
       expect(await response.text()).toBe('item');
       expect(item.received).toHaveLength(1);
@@ -138,7 +155,11 @@ describe('startHttpTriggerServer', () => {
       const create = fn('create', { route: 'items' });
       const url = await start([create]);
       const json = JSON.stringify({ name: 'Zoë', tags: ['a'] });
-      await fetch(`${url}/api/items?x=1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
+      await fetch(`${url}/api/items?x=1`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: json,
+      });
       const received = create.received[0] ?? {};
       expect(received.body).toEqual({ bytes: Buffer.from(json) });
       const read = (): HttpRequest => new HttpRequest(received as HttpRequestInit);
@@ -152,7 +173,8 @@ describe('startHttpTriggerServer', () => {
     it("hands text as { string } and octet-stream or multipart as { bytes } with requestBody 'by-content-type'", async () => {
       const sink = fn('sink', { methods: ['POST'] });
       const url = await start([sink], { requestBody: 'by-content-type' });
-      const post = (type: string, body: string): Promise<Response> => fetch(`${url}/api/sink`, { method: 'POST', headers: { 'content-type': type }, body });
+      const post = (type: string, body: string): Promise<Response> =>
+        fetch(`${url}/api/sink`, { method: 'POST', headers: { 'content-type': type }, body });
       await post('application/json; charset=utf-8', '{"a":1}');
       await post('text/plain', 'héllo');
       await post('Application/Octet-Stream', 'raw');
@@ -172,10 +194,20 @@ describe('startHttpTriggerServer', () => {
       for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919) % 256;
       const echo = fn('echo', {
         methods: ['PUT'],
-        reply: (request) => ({ http: { statusCode: '200', headers: { 'content-type': 'application/octet-stream' }, body: { bytes: request.body?.bytes ?? null } } }),
+        reply: (request) => ({
+          http: {
+            statusCode: '200',
+            headers: { 'content-type': 'application/octet-stream' },
+            body: { bytes: request.body?.bytes ?? null },
+          },
+        }),
       });
       const url = await start([echo]);
-      const response = await fetch(`${url}/api/echo`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: bytes });
+      const response = await fetch(`${url}/api/echo`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/octet-stream' },
+        body: bytes,
+      });
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toBe('application/octet-stream');
       expect(Buffer.from(await response.arrayBuffer()).equals(bytes)).toBe(true);
@@ -255,7 +287,10 @@ describe('startHttpTriggerServer', () => {
     });
 
     it('passes over a more specific route whose methods do not fit', async () => {
-      const url = await start([fn('anyGet', { route: 'items/{id}', methods: ['GET'] }), fn('intPost', { route: 'items/{id:int}', methods: ['POST'] })]);
+      const url = await start([
+        fn('anyGet', { route: 'items/{id}', methods: ['GET'] }),
+        fn('intPost', { route: 'items/{id:int}', methods: ['POST'] }),
+      ]);
       expect(await (await fetch(`${url}/api/items/5`)).text()).toBe('anyGet');
       expect(await (await fetch(`${url}/api/items/5`, { method: 'POST' })).text()).toBe('intPost');
     });
@@ -308,12 +343,15 @@ describe('startHttpTriggerServer', () => {
       expect((await fetch(`${url}/api/orders`, { headers: { 'x-functions-key': 'orders-key' } })).status).toBe(200);
       expect((await fetch(`${url}/api/orders?code=orders-key`)).status).toBe(200);
       expect((await fetch(`${url}/api/orders?CODE=orders-key`)).status).toBe(200);
-      expect((await fetch(`${url}/api/orders?code=orders-key`, { headers: { 'x-functions-key': 'nope' } })).status).toBe(401);
+      expect(
+        (await fetch(`${url}/api/orders?code=orders-key`, { headers: { 'x-functions-key': 'nope' } })).status,
+      ).toBe(401);
     });
 
     it('opens a function-level route with any host key, any of its keys or the master key, not with another function key', async () => {
       const url = await start(routes(), { keys });
-      const status = async (path: string, key: string): Promise<number> => (await fetch(`${url}/api/${path}?code=${key}`)).status;
+      const status = async (path: string, key: string): Promise<number> =>
+        (await fetch(`${url}/api/${path}?code=${key}`)).status;
       expect(await status('orders', 'host-key')).toBe(200);
       expect(await status('users', 'users-ci-key')).toBe(200);
       expect(await status('users', 'master-key')).toBe(200);
@@ -322,7 +360,8 @@ describe('startHttpTriggerServer', () => {
 
     it('opens an admin route with the master key only', async () => {
       const url = await start(routes(), { keys });
-      const status = async (key: string): Promise<number> => (await fetch(`${url}/api/manage`, { headers: { 'x-functions-key': key } })).status;
+      const status = async (key: string): Promise<number> =>
+        (await fetch(`${url}/api/manage`, { headers: { 'x-functions-key': key } })).status;
       expect(await Promise.all(['host-key', 'orders-key', 'master-key'].map(status))).toEqual([401, 401, 200]);
     });
 
@@ -333,7 +372,9 @@ describe('startHttpTriggerServer', () => {
 
     it('enforces no key when no keys are configured', async () => {
       const url = await start(routes());
-      expect(await Promise.all(['orders', 'manage'].map(async (path) => (await fetch(`${url}/api/${path}`)).status))).toEqual([200, 200]);
+      expect(
+        await Promise.all(['orders', 'manage'].map(async (path) => (await fetch(`${url}/api/${path}`)).status)),
+      ).toEqual([200, 200]);
     });
 
     it('keeps keys out of the log', async () => {
@@ -358,7 +399,10 @@ describe('startHttpTriggerServer', () => {
     it('answers 413 to a chunked body once it passes the limit', async () => {
       const sink = fn('sink');
       const url = await start([sink]);
-      const response = await rawRequest(`${url}/api/sink`, { method: 'POST', chunks: [Buffer.alloc(600), Buffer.alloc(600)] });
+      const response = await rawRequest(`${url}/api/sink`, {
+        method: 'POST',
+        chunks: [Buffer.alloc(600), Buffer.alloc(600)],
+      });
       expect(response.status).toBe(413);
       expect(response.headers['connection']).toBe('close');
       expect(sink.received).toEqual([]);
@@ -407,7 +451,13 @@ describe('startHttpTriggerServer', () => {
                   sameSite: 'strict',
                   maxAge: { value: 3600.9 },
                 },
-                { name: 'none', value: '', sameSite: 'explicitNone', secure: { value: false }, httpOnly: { value: false } },
+                {
+                  name: 'none',
+                  value: '',
+                  sameSite: 'explicitNone',
+                  secure: { value: false },
+                  httpOnly: { value: false },
+                },
                 { name: 'lax', value: 'v', sameSite: 'lax', path: { value: '/x' } },
               ],
               body: { bytes: new Uint8Array(0) },
@@ -433,7 +483,10 @@ describe('startHttpTriggerServer', () => {
     });
 
     it('answers 204 with no body when the function returned no HTTP response', async () => {
-      const url = await start([fn('nothing', { reply: () => undefined }), fn('nonHttp', { reply: () => ({ string: 'x' }) })]);
+      const url = await start([
+        fn('nothing', { reply: () => undefined }),
+        fn('nonHttp', { reply: () => ({ string: 'x' }) }),
+      ]);
       await expectEmpty(await fetch(`${url}/api/nothing`), 204);
       await expectEmpty(await fetch(`${url}/api/nonHttp`), 204);
     });
@@ -444,7 +497,8 @@ describe('startHttpTriggerServer', () => {
         fn('badHeader', { reply: () => ({ http: { headers: { 'x-bad': 'a\nb' } } }) }),
         fn('badCookie', { reply: () => ({ http: { cookies: [{ name: 'a b', value: '1' }] } }) }),
       ]);
-      for (const name of ['badStatus', 'badHeader', 'badCookie']) await expectEmpty(await fetch(`${url}/api/${name}`), 500);
+      for (const name of ['badStatus', 'badHeader', 'badCookie'])
+        await expectEmpty(await fetch(`${url}/api/${name}`), 500);
       expect(logs.filter(({ level }) => level === 'error').map(({ msg }) => msg)).toEqual([
         "Function 'badStatus' returned an HTTP response the host cannot send: statusCode 'abc' is not a status from 200 to 599",
         "Function 'badHeader' returned an HTTP response the host cannot send: header 'x-bad' has a character not allowed in a header value",
@@ -463,7 +517,9 @@ describe('startHttpTriggerServer', () => {
       });
       const url = await start([flaky]);
       await expectEmpty(await fetch(`${url}/api/flaky`), 500);
-      expect(logs).toContainEqual(expect.objectContaining({ level: 'error', msg: "Function 'flaky' failed: boom", functionName: 'flaky' }));
+      expect(logs).toContainEqual(
+        expect.objectContaining({ level: 'error', msg: "Function 'flaky' failed: boom", functionName: 'flaky' }),
+      );
       expect(await (await fetch(`${url}/api/flaky`)).text()).toBe('ok');
     });
   });
@@ -481,7 +537,9 @@ describe('startHttpTriggerServer', () => {
         }),
       ]);
       // `first` can only finish once `second` has run, so this resolves only if both are in flight at once.
-      const texts = await Promise.all([fetch(`${url}/api/first`), fetch(`${url}/api/second`)].map(async (r) => (await r).text()));
+      const texts = await Promise.all(
+        [fetch(`${url}/api/first`), fetch(`${url}/api/second`)].map(async (r) => (await r).text()),
+      );
       expect(texts).toEqual(['first', 'second']);
     });
 

@@ -1,16 +1,16 @@
-import { QueueServiceClient, RestError, type QueueClient } from '@azure/storage-queue';
+import { type QueueClient, QueueServiceClient, RestError } from '@azure/storage-queue';
 
-import { startLocalStorage, type LocalStorage } from '../../../dev/azurite/local-storage';
+import { type LocalStorage, startLocalStorage } from '../../../dev/azurite/local-storage';
 import {
   nextPollingDelayMs,
   poisonQueueFor,
   poisonQueueName,
-  startQueueListener,
   type QueueListener,
   type QueueListenerLogEntry,
   type QueueListenerOptions,
   type QueueTriggerMessage,
   type QueueTriggerSettings,
+  startQueueListener,
 } from '../../../dev/functions-host/queue-listener';
 import { decodeBase64LikeDotNet } from '../../../dev/functions-host/queue-message-processor';
 
@@ -44,7 +44,7 @@ interface Harness {
   readonly listener: QueueListener;
   readonly logs: QueueListenerLogEntry[];
   /** Resolves with the `times`-th log entry (past or future) whose message matches. */
-  logged(pattern: RegExp, times?: number): Promise<QueueListenerLogEntry>;
+  readonly logged: (pattern: RegExp, times?: number) => Promise<QueueListenerLogEntry>;
 }
 
 let storage: LocalStorage;
@@ -140,7 +140,9 @@ describe('nextPollingDelayMs', () => {
   });
 
   it('rejects a maxPollingInterval under 100 ms, as the host does', () => {
-    expect(() => nextPollingDelayMs(0, 99, half)).toThrow(new RangeError('maxPollingIntervalMs must not be less than 100, got 99'));
+    expect(() => nextPollingDelayMs(0, 99, half)).toThrow(
+      new RangeError('maxPollingIntervalMs must not be less than 100, got 99'),
+    );
   });
 });
 
@@ -152,8 +154,11 @@ describe('decodeBase64LikeDotNet', () => {
   });
 
   it('rejects what Convert.FromBase64String rejects: bad length, foreign characters, misplaced padding', () => {
-    expect(['aGVsbG8', 'hello world', '{"a":1}', 'aGV=bG8=', 'aG===', 'aGVsbG8-', 'aGVsbG8_']
-      .map((text) => decodeBase64LikeDotNet(text))).toEqual([undefined, undefined, undefined, undefined, undefined, undefined, undefined]);
+    expect(
+      ['aGVsbG8', 'hello world', '{"a":1}', 'aGV=bG8=', 'aG===', 'aGVsbG8-', 'aGVsbG8_'].map((text) =>
+        decodeBase64LikeDotNet(text),
+      ),
+    ).toEqual([undefined, undefined, undefined, undefined, undefined, undefined, undefined]);
   });
 });
 
@@ -344,7 +349,10 @@ describe('poison messages', () => {
     await listener.stop(5_000);
 
     expect(handler).not.toHaveBeenCalled();
-    expect(logs.filter((entry) => /non-UTF8 bytes/.test(entry.msg)).map((entry) => entry.level)).toEqual(['error', 'error']);
+    expect(logs.filter((entry) => /non-UTF8 bytes/.test(entry.msg)).map((entry) => entry.level)).toEqual([
+      'error',
+      'error',
+    ]);
     expect(await peekTexts(service.getQueueClient('orders-poison'))).toEqual([original]);
   });
 
@@ -372,7 +380,9 @@ describe('never losing a message', () => {
   it('keeps a message whose delete failed and delivers it again when its lease ends', async () => {
     const queue = await createQueue('orders');
     await queue.sendMessage(base64('delete fails once'));
-    jest.spyOn(queue, 'deleteMessage').mockRejectedValueOnce(new RestError('Server busy', { statusCode: 503, code: 'ServerBusy' }));
+    jest
+      .spyOn(queue, 'deleteMessage')
+      .mockRejectedValueOnce(new RestError('Server busy', { statusCode: 503, code: 'ServerBusy' }));
     const counts: number[] = [];
     const twice = deferred();
     const { listener, logs } = listen(
@@ -389,7 +399,9 @@ describe('never losing a message', () => {
 
     expect(counts).toEqual([1, 2]);
     expect(logs.filter((entry) => entry.level === 'error').map((entry) => entry.msg)).toEqual([
-      expect.stringMatching(/^Completing queue message '[^']+' failed; it stays in queue 'orders' and reappears when its lease ends\.$/),
+      expect.stringMatching(
+        /^Completing queue message '[^']+' failed; it stays in queue 'orders' and reappears when its lease ends\.$/,
+      ),
     ]);
     expect(await approximateCount(queue)).toBe(0);
   });
@@ -399,11 +411,17 @@ describe('never losing a message', () => {
     const original = base64('poison copy fails once');
     await queue.sendMessage(original);
     const poisonQueue = service.getQueueClient('orders-poison');
-    jest.spyOn(poisonQueue, 'sendMessage').mockRejectedValueOnce(new RestError('Server busy', { statusCode: 503, code: 'ServerBusy' }));
+    jest
+      .spyOn(poisonQueue, 'sendMessage')
+      .mockRejectedValueOnce(new RestError('Server busy', { statusCode: 503, code: 'ServerBusy' }));
     const handler = jest.fn(async () => {
       throw new Error('fails');
     });
-    const { listener, logs, logged } = listen(queue, handler, { poisonQueue, settings: fast({ maxDequeueCount: 1 }), leaseMs: 1_000 });
+    const { listener, logs, logged } = listen(queue, handler, {
+      poisonQueue,
+      settings: fast({ maxDequeueCount: 1 }),
+      leaseMs: 1_000,
+    });
 
     await logged(/moved to queue/, 1);
     await listener.stop(5_000);
@@ -553,7 +571,9 @@ describe('#stop', () => {
     await started.promise;
     await listener.stop(100);
 
-    expect(await logged(/^Queue listener on 'orders' stopped with 1 message\(s\) still processing/)).toMatchObject({ level: 'warn' });
+    expect(await logged(/^Queue listener on 'orders' stopped with 1 message\(s\) still processing/)).toMatchObject({
+      level: 'warn',
+    });
     expect(await peekTexts(queue)).toEqual([]);
     expect(await approximateCount(queue)).toBe(1);
   });
@@ -599,8 +619,14 @@ describe('polling', () => {
 
     expect(await delivered.promise).toBe('after the outage');
     expect(logs.map(({ level, msg }) => [level, msg])).toEqual([
-      ['warn', "Poll on queue 'orders' threw a RestError. This exception is handled and queue polling will resume after a delay. Message: 'Server busy'"],
-      ['error', "Poll on queue 'orders' threw a RestError. This exception is handled and queue polling will resume after a delay. Message: 'Forbidden'"],
+      [
+        'warn',
+        "Poll on queue 'orders' threw a RestError. This exception is handled and queue polling will resume after a delay. Message: 'Server busy'",
+      ],
+      [
+        'error',
+        "Poll on queue 'orders' threw a RestError. This exception is handled and queue polling will resume after a delay. Message: 'Forbidden'",
+      ],
     ]);
   });
 

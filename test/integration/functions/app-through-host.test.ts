@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 
-import { startHost, type RunningHost } from '../../../dev/functions-host/host';
+import { type RunningHost, startHost } from '../../../dev/functions-host/host';
 import { decodePremiumChange } from '../../../shared/premium-change';
 import { generateKeyPair } from '../../../shared/transaction/signing';
-import { startAppFixture, type AppFixture } from '../../helpers/functions-app';
-import { carRegistration, leaseRequest } from '../../helpers/leasing-data';
-import { startRelay, type RelayHarness } from '../../helpers/relay-harness';
+import { type AppFixture, startAppFixture } from '../../helpers/functions-app';
 import { recordHostLog } from '../../helpers/host-log-recorder';
+import { carRegistration, leaseRequest } from '../../helpers/leasing-data';
+import { type RelayHarness, startRelay } from '../../helpers/relay-harness';
 
 // The whole product in one process: the Functions app loaded by the local host through the real
 // @azure/functions library, the relay, the dev node and Azurite, talking over real HTTP, WebSocket and queues.
@@ -21,7 +21,11 @@ const logged = hostLog.logged;
 
 beforeAll(async () => {
   app = await startAppFixture();
-  relay = await startRelay({ apiUrl: app.node.apiUrl, queue: app.services.ledgerEvents, container: app.services.checkpoints });
+  relay = await startRelay({
+    apiUrl: app.node.apiUrl,
+    queue: app.services.ledgerEvents,
+    container: app.services.checkpoints,
+  });
   host = await startHost({
     appRoot: join(__dirname, '../../..'),
     main: 'functions/index.ts',
@@ -40,15 +44,25 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  /* eslint-disable @typescript-eslint/no-unnecessary-condition -- unset if beforeAll failed before assigning it */
   await host?.close();
   await relay?.stop();
   await app?.close();
+  /* eslint-enable @typescript-eslint/no-unnecessary-condition -- end of the teardown */
 });
 
-async function call(method: string, path: string, body?: unknown, key: string | null = HOST_KEY): Promise<{ status: number; body: unknown }> {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  key: string | null = HOST_KEY,
+): Promise<{ status: number; body: unknown }> {
   const response = await fetch(`${host.url}/api/${path}`, {
     method,
-    headers: { ...(key === null ? {} : { 'x-functions-key': key }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      ...(key === null ? {} : { 'x-functions-key': key }),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
@@ -66,7 +80,12 @@ describe('the Functions app on the local host', () => {
 
   it('prices a lease end to end: premium row, active policy and one premium-changes message; a return parks it', async () => {
     const driver = generateKeyPair();
-    const history = { licensedSince: '2012-05-01', atFaultAccidents: [], claims: [{ date: '2024-03-01' }], violations: [] };
+    const history = {
+      licensedSince: '2012-05-01',
+      atFaultAccidents: [],
+      claims: [{ date: '2024-03-01' }],
+      violations: [],
+    };
     expect((await call('PUT', `drivers/${driver.publicKey}`, history)).status).toBe(201);
     const registered = await call('POST', 'cars', carRegistration());
     expect(registered.status).toBe(201);
@@ -80,9 +99,14 @@ describe('the Functions app on the local host', () => {
     const car = await call('GET', `cars/${assetId}`);
     expect(car.body).toMatchObject({ status: 'leased', policy: { status: 'active', transactionId: leaseId } });
     const premiums = await call('GET', `cars/${assetId}/premiums`);
-    expect(premiums.body).toMatchObject({ assetId, premiums: [{ transactionId: leaseId, status: 'quoted', driverPublicKey: driver.publicKey }] });
+    expect(premiums.body).toMatchObject({
+      assetId,
+      premiums: [{ transactionId: leaseId, status: 'quoted', driverPublicKey: driver.publicKey }],
+    });
     const { receivedMessageItems } = await app.services.premiumChanges.receiveMessages({ numberOfMessages: 32 });
-    const changes = receivedMessageItems.map(({ messageText }) => decodePremiumChange(messageText)).filter((change) => change.assetId === assetId);
+    const changes = receivedMessageItems
+      .map(({ messageText }) => decodePremiumChange(messageText))
+      .filter((change) => change.assetId === assetId);
     expect(changes).toHaveLength(1);
     expect(changes[0]).toMatchObject({ transactionId: leaseId, driverPublicKey: driver.publicKey });
 
@@ -90,7 +114,10 @@ describe('the Functions app on the local host', () => {
     expect(returned.status).toBe(201);
     const { transactionId: returnId } = returned.body as { transactionId: string };
     await logged(new RegExp(`is parked from transaction ${returnId}`));
-    expect((await call('GET', `cars/${assetId}`)).body).toMatchObject({ status: 'available', policy: { status: 'parked', transactionId: returnId } });
+    expect((await call('GET', `cars/${assetId}`)).body).toMatchObject({
+      status: 'available',
+      policy: { status: 'parked', transactionId: returnId },
+    });
   });
 
   it('moves a malformed ledger event to ledger-events-poison after maxDequeueCount tries', async () => {
@@ -99,7 +126,10 @@ describe('the Functions app on the local host', () => {
     await logged(new RegExp(`Message '${messageId}' moved to queue 'ledger-events-poison'`));
     const poison = await app.services.ledgerEventsPoison.receiveMessages({ numberOfMessages: 32 });
     expect(poison.receivedMessageItems.map(({ messageText }) => messageText)).toContain(malformed);
-    const failures = logs.filter(({ level, msg }) => level === 'error' && /^malformed ledger event, failing it towards the poison queue: ledger event \//.test(msg));
+    const failures = logs.filter(
+      ({ level, msg }) =>
+        level === 'error' && /^malformed ledger event, failing it towards the poison queue: ledger event \//.test(msg),
+    );
     expect(failures.length).toBeGreaterThanOrEqual(2);
   });
 });

@@ -1,9 +1,9 @@
 import { health } from '../../../functions/health';
-import { BlobCheckpointStore } from '../../../shared/blob-checkpoint-store';
 import { BigchainDbClient } from '../../../shared/bigchaindb-client';
+import { BlobCheckpointStore } from '../../../shared/blob-checkpoint-store';
 import { generateKeyPair } from '../../../shared/transaction/signing';
 import { startTestNode } from '../../helpers/dev-node';
-import { callHttp, startAppFixture, type AppFixture } from '../../helpers/functions-app';
+import { type AppFixture, callHttp, startAppFixture } from '../../helpers/functions-app';
 import { createTransaction, postRaw } from '../../helpers/transactions';
 
 let app: AppFixture;
@@ -30,11 +30,17 @@ describe('GET /api/health', () => {
   });
 
   it("reports the relay's checkpoint and how many blocks it is behind", async () => {
-    for (let serial = 0; serial < 3; serial += 1) await postRaw(app.node.apiUrl, createTransaction(generateKeyPair(), { data: { serial } }), 'commit');
-    const store = new BlobCheckpointStore({ container: app.services.checkpoints, blobName: 'ledger-events/checkpoint.json' });
+    for (let serial = 0; serial < 3; serial += 1)
+      await postRaw(app.node.apiUrl, createTransaction(generateKeyPair(), { data: { serial } }), 'commit');
+    const store = new BlobCheckpointStore({
+      container: app.services.checkpoints,
+      blobName: 'ledger-events/checkpoint.json',
+    });
     await store.write(1, (await store.read())?.version);
     const response = await check();
-    expect(response.body).toMatchObject({ relay: { ok: true, checkpointHeight: 1, newestHeight: app.node.latestHeight, lag: app.node.latestHeight - 1 } });
+    expect(response.body).toMatchObject({
+      relay: { ok: true, checkpointHeight: 1, newestHeight: app.node.latestHeight, lag: app.node.latestHeight - 1 },
+    });
   });
 
   it('answers 503 naming BigchainDB when the node is down', async () => {

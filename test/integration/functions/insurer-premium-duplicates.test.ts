@@ -9,7 +9,7 @@ import type { LedgerEvent } from '../../../shared/ledger-event';
 import { createPremiumStore } from '../../../shared/premium-store';
 import { generateKeyPair } from '../../../shared/transaction/signing';
 import { carAsset, leaseCar, leaseMetadata, registerCar } from '../../helpers/car-fixtures';
-import { startAppFixture, type AppFixture } from '../../helpers/functions-app';
+import { type AppFixture, startAppFixture } from '../../helpers/functions-app';
 import { commitAndDescribe, drainPremiumChanges } from '../../helpers/insurer-harness';
 import { randomVin } from '../../helpers/leasing-data';
 import { RecordingTelemetry } from '../../helpers/recording-telemetry';
@@ -44,12 +44,17 @@ function gatedQueue(queue: QueueClient): { queue: QueueClient; open: () => void;
   let started: () => void = () => undefined;
   const gate = new Promise<void>((resolve) => (open = resolve));
   const sending = new Promise<void>((resolve) => (started = resolve));
-  const sendMessage = async (...args: Parameters<QueueClient['sendMessage']>): ReturnType<QueueClient['sendMessage']> => {
+  const sendMessage = async (
+    ...args: Parameters<QueueClient['sendMessage']>
+  ): ReturnType<QueueClient['sendMessage']> => {
     started();
     await gate;
     return queue.sendMessage(...args);
   };
-  const gated = new Proxy(queue, { get: (target, property) => (property === 'sendMessage' ? sendMessage : Reflect.get(target, property, target)) });
+  const gated = new Proxy(queue, {
+    get: (target, property) =>
+      property === 'sendMessage' ? sendMessage : (Reflect.get(target, property, target) as unknown),
+  });
   return { queue: gated, open, sending };
 }
 
@@ -64,8 +69,13 @@ function deliver(services: InsurerPremiumServices, event: LedgerEvent, dequeueCo
   return insurerPremium(services)(event, context) as Promise<void>;
 }
 
-const services = (premiumChanges: QueueClient): InsurerPremiumServices => ({ ...app.services, premiumChanges, telemetry: new RecordingTelemetry() });
-const announced = async (): Promise<string[]> => (await drainPremiumChanges(app.services.premiumChanges)).map(({ transactionId }) => transactionId);
+const services = (premiumChanges: QueueClient): InsurerPremiumServices => ({
+  ...app.services,
+  premiumChanges,
+  telemetry: new RecordingTelemetry(),
+});
+const announced = async (): Promise<string[]> =>
+  (await drainPremiumChanges(app.services.premiumChanges)).map(({ transactionId }) => transactionId);
 
 test('a first delivery that finds the premium stored by another one still announcing fails, and its retry keeps the stored premium: one message', async () => {
   const event = await leaseEvent();
@@ -85,7 +95,9 @@ test('a first delivery that finds the premium stored by another one still announ
   await deliver(services(app.services.premiumChanges), event, 2);
 
   expect(await announced()).toEqual([event.transaction_id]);
-  await expect(createPremiumStore(app.services.premiums).listPremiums(event.asset_id)).resolves.toEqual([expect.objectContaining({ notified: true })]);
+  await expect(createPremiumStore(app.services.premiums).listPremiums(event.asset_id)).resolves.toEqual([
+    expect.objectContaining({ notified: true }),
+  ]);
 });
 
 test('when the delivery that stored the premium never announces it, the retry of the other one does', async () => {

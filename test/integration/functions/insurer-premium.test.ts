@@ -13,7 +13,7 @@ import { createPremiumStore } from '../../../shared/premium-store';
 import { generateKeyPair, type KeyPair } from '../../../shared/transaction/signing';
 import { carAsset, leaseCar, leaseMetadata, registerCar, returnCar, returnMetadata } from '../../helpers/car-fixtures';
 import { startTestNode } from '../../helpers/dev-node';
-import { startAppFixture, type AppFixture } from '../../helpers/functions-app';
+import { type AppFixture, startAppFixture } from '../../helpers/functions-app';
 import {
   commitAndDescribe,
   drainPremiumChanges,
@@ -23,7 +23,7 @@ import {
 } from '../../helpers/insurer-harness';
 import { randomVin } from '../../helpers/leasing-data';
 import { RecordingTelemetry } from '../../helpers/recording-telemetry';
-import { createTransaction, outputTo, transferTransaction, type SignedTransaction } from '../../helpers/transactions';
+import { createTransaction, outputTo, type SignedTransaction, transferTransaction } from '../../helpers/transactions';
 
 const NOW = new Date('2025-07-01T08:00:00.000Z');
 const history = {
@@ -53,11 +53,16 @@ afterAll(() => app.close());
 
 const premiums = () => createPremiumStore(app.services.premiums);
 const policies = () => createPolicyStore(app.services.policies);
-const commit = (transaction: SignedTransaction): Promise<LedgerEvent> => commitAndDescribe(app.services.bigchainDb, transaction);
-const process = (event: unknown, logs?: LogLine[]): Promise<LogLine[]> => invokeQueueHandler(insurerPremium(services), event, logs);
+const commit = (transaction: SignedTransaction): Promise<LedgerEvent> =>
+  commitAndDescribe(app.services.bigchainDb, transaction);
+const process = (event: unknown, logs?: LogLine[]): Promise<LogLine[]> =>
+  invokeQueueHandler(insurerPremium(services), event, logs);
 
 /** A car registered and leased to a known driver, both committed. */
-async function leasedCar(lessee = generateKeyPair(), known = true): Promise<{ car: SignedTransaction; lease: SignedTransaction; event: LedgerEvent; lessee: KeyPair }> {
+async function leasedCar(
+  lessee = generateKeyPair(),
+  known = true,
+): Promise<{ car: SignedTransaction; lease: SignedTransaction; event: LedgerEvent; lessee: KeyPair }> {
   if (known) await createDriverStore(app.services.drivers).putDriver(lessee.publicKey, history, NOW);
   const car = registerCar(company, carAsset(randomVin()));
   await commit(car);
@@ -66,7 +71,12 @@ async function leasedCar(lessee = generateKeyPair(), known = true): Promise<{ ca
 }
 
 function expectedQuote(driverKnown: boolean): ReturnType<typeof quotePremium> {
-  return quotePremium({ car: carAsset(), yearlyMileageKm: 15000, driver: driverKnown ? history : undefined, asOf: new Date('2025-07-01T00:00:00Z') });
+  return quotePremium({
+    car: carAsset(),
+    yearlyMileageKm: 15000,
+    driver: driverKnown ? history : undefined,
+    asOf: new Date('2025-07-01T00:00:00Z'),
+  });
 }
 
 test('registration options bind the ledger-events queue on the host storage connection', () => {
@@ -121,10 +131,18 @@ describe('a lease', () => {
       {
         kind: 'event',
         name: 'PremiumChanged',
-        properties: { assetId: car.id, transactionId: lease.id, status: 'quoted', amount: quote.annualPremium.amount, currency: 'EUR' },
+        properties: {
+          assetId: car.id,
+          transactionId: lease.id,
+          status: 'quoted',
+          amount: quote.annualPremium.amount,
+          currency: 'EUR',
+        },
       },
     ]);
-    expect(telemetry.metric('PremiumProcessingMs')).toEqual([{ value: expect.any(Number), properties: { outcome: 'lease' } }]);
+    expect(telemetry.metric('PremiumProcessingMs')).toEqual([
+      { value: expect.any(Number), properties: { outcome: 'lease' } },
+    ]);
   });
 
   test('delivered twice gives one premium row and one message; the second delivery changes nothing', async () => {
@@ -138,7 +156,10 @@ describe('a lease', () => {
     expect(await drainPremiumChanges(app.services.premiumChanges)).toHaveLength(1);
     expect(telemetry.events('PremiumChanged')).toHaveLength(1);
     expect(telemetry.metric('PremiumProcessingMs')).toHaveLength(2);
-    expect(logs).toContainEqual({ level: 'information', text: `premium of lease ${event.transaction_id} was stored before (duplicate delivery): keeping it` });
+    expect(logs).toContainEqual({
+      level: 'information',
+      text: `premium of lease ${event.transaction_id} was stored before (duplicate delivery): keeping it`,
+    });
   });
 
   test('of a driver unknown to the insurer is referred, with the unknown-driver surcharge', async () => {
@@ -147,11 +168,22 @@ describe('a lease', () => {
 
     const quote = expectedQuote(false);
     const [stored] = await premiums().listPremiums(car.id);
-    expect(stored).toMatchObject({ status: 'referred', annualPremium: quote.annualPremium, factors: { unknownDriverSurcharge: 0.5, yearsLicensed: null } });
+    expect(stored).toMatchObject({
+      status: 'referred',
+      annualPremium: quote.annualPremium,
+      factors: { unknownDriverSurcharge: 0.5, yearsLicensed: null },
+    });
     expect(quote.annualPremium.amount).toBeGreaterThan(expectedQuote(true).annualPremium.amount);
-    await expect(policies().getPolicy(car.id)).resolves.toMatchObject({ status: 'referred', annualPremium: quote.annualPremium });
-    expect(await drainPremiumChanges(app.services.premiumChanges)).toEqual([expect.objectContaining({ status: 'referred' })]);
-    expect(logs.filter(({ level }) => level === 'warning').map(({ text }) => text)).toEqual([expect.stringMatching(/^driver D-\w+ \(\w+\) is unknown to the insurer: the premium is referred$/)]);
+    await expect(policies().getPolicy(car.id)).resolves.toMatchObject({
+      status: 'referred',
+      annualPremium: quote.annualPremium,
+    });
+    expect(await drainPremiumChanges(app.services.premiumChanges)).toEqual([
+      expect.objectContaining({ status: 'referred' }),
+    ]);
+    expect(logs.filter(({ level }) => level === 'warning').map(({ text }) => text)).toEqual([
+      expect.stringMatching(/^driver D-\w+ \(\w+\) is unknown to the insurer: the premium is referred$/),
+    ]);
   });
 
   test('processed after a newer lease of the same car leaves the newer policy, and both premiums are kept', async () => {
@@ -166,13 +198,20 @@ describe('a lease', () => {
     await process(first.event);
     await process(returnEvent);
 
-    await expect(policies().getPolicy(first.car.id)).resolves.toMatchObject({ status: 'referred', transactionId: second.id, height: secondEvent.height });
+    await expect(policies().getPolicy(first.car.id)).resolves.toMatchObject({
+      status: 'referred',
+      transactionId: second.id,
+      height: secondEvent.height,
+    });
     const listed = await premiums().listPremiums(first.car.id);
     expect(listed.map(({ transactionId, height }) => ({ transactionId, height }))).toEqual([
       { transactionId: first.lease.id, height: first.event.height },
       { transactionId: second.id, height: secondEvent.height },
     ]);
-    expect((await drainPremiumChanges(app.services.premiumChanges)).map(({ transactionId }) => transactionId)).toEqual([second.id, first.lease.id]);
+    expect((await drainPremiumChanges(app.services.premiumChanges)).map(({ transactionId }) => transactionId)).toEqual([
+      second.id,
+      first.lease.id,
+    ]);
   });
 });
 
@@ -207,7 +246,9 @@ describe('events that need nothing', () => {
   test("a car's CREATE is logged and writes nothing", async () => {
     const car = registerCar(company, carAsset(randomVin()));
     const logs = await process(await commit(car));
-    expect(logs).toEqual([{ level: 'information', text: `transaction ${car.id} is a CREATE: nothing to price until the asset is leased` }]);
+    expect(logs).toEqual([
+      { level: 'information', text: `transaction ${car.id} is a CREATE: nothing to price until the asset is leased` },
+    ]);
     await expectNothingWritten(car.id);
   });
 
@@ -218,7 +259,10 @@ describe('events that need nothing', () => {
     const transfer = leaseCar(painting, company, lessee);
     const logs = await process(await commit(transfer));
     expect(logs).toEqual([
-      { level: 'information', text: `asset ${painting.id} is not one of the leasing company's cars (its CREATE's asset data is not a version-1 car): ignored` },
+      {
+        level: 'information',
+        text: `asset ${painting.id} is not one of the leasing company's cars (its CREATE's asset data is not a version-1 car): ignored`,
+      },
     ]);
     await expectNothingWritten(painting.id);
   });
@@ -229,7 +273,10 @@ describe('events that need nothing', () => {
     await commit(car);
     const logs = await process(await commit(leaseCar(car, dealer, generateKeyPair())));
     expect(logs).toEqual([
-      { level: 'information', text: `asset ${car.id} is not one of the leasing company's cars (the leasing company did not register it): ignored` },
+      {
+        level: 'information',
+        text: `asset ${car.id} is not one of the leasing company's cars (the leasing company did not register it): ignored`,
+      },
     ]);
     await expectNothingWritten(car.id);
   });
@@ -237,7 +284,9 @@ describe('events that need nothing', () => {
   test('a transfer of a car that is neither a lease nor a return is logged with the reason and writes nothing', async () => {
     const car = registerCar(company, carAsset(randomVin()));
     await commit(car);
-    const sale = transferTransaction([{ tx: car, outputIndex: 0 }], [outputTo(generateKeyPair())], [company], { kind: 'sale' });
+    const sale = transferTransaction([{ tx: car, outputIndex: 0 }], [outputTo(generateKeyPair())], [company], {
+      kind: 'sale',
+    });
     const logs = await process(await commit(sale));
     expect(logs).toEqual([
       {
@@ -259,27 +308,55 @@ describe('events that need nothing', () => {
 describe('failures', () => {
   test.each<[string, unknown, string, string, string]>([
     ['a negative height', 'height', '/height', 'minimum', 'ledger event /height must be >= 0'],
-    ['a missing transaction id', 'transaction_id', '/transaction_id', 'required', 'ledger event /transaction_id is required'],
-    ['an unknown source', 'source', '/source', 'enum', 'ledger event /source must be one of "stream", "backfill", "webhook", "replay"'],
-  ])('a message with %s throws a ValidationError naming the field, after logging it', async (_name, key, field, rule, message) => {
-    const valid = ledgerEventOf({ id: randomBytes(32).toString('hex') }, 3);
-    const malformed = key === 'height' ? { ...valid, height: -1 } : key === 'source' ? { ...valid, source: 'carrier-pigeon' } : { ...valid, [key as string]: undefined };
-    const logs: LogLine[] = [];
-    const error = await process(JSON.parse(JSON.stringify(malformed)), logs).catch((thrown: unknown) => thrown);
-    expect(error).toBeInstanceOf(ValidationError);
-    expect(error).toMatchObject({ code: 'VALIDATION_FAILED', field, rule, message });
-    expect(logs).toEqual([{ level: 'error', text: `malformed ledger event, failing it towards the poison queue: ${message}` }]);
-    expect(telemetry.metric('PremiumProcessingMs')).toEqual([{ value: expect.any(Number), properties: { outcome: 'failed' } }]);
-  });
+    [
+      'a missing transaction id',
+      'transaction_id',
+      '/transaction_id',
+      'required',
+      'ledger event /transaction_id is required',
+    ],
+    [
+      'an unknown source',
+      'source',
+      '/source',
+      'enum',
+      'ledger event /source must be one of "stream", "backfill", "webhook", "replay"',
+    ],
+  ])(
+    'a message with %s throws a ValidationError naming the field, after logging it',
+    async (_name, key, field, rule, message) => {
+      const valid = ledgerEventOf({ id: randomBytes(32).toString('hex') }, 3);
+      const malformed =
+        key === 'height'
+          ? { ...valid, height: -1 }
+          : key === 'source'
+            ? { ...valid, source: 'carrier-pigeon' }
+            : { ...valid, [key as string]: undefined };
+      const logs: LogLine[] = [];
+      const error = await process(JSON.parse(JSON.stringify(malformed)), logs).catch((thrown: unknown) => thrown);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(error).toMatchObject({ code: 'VALIDATION_FAILED', field, rule, message });
+      expect(logs).toEqual([
+        { level: 'error', text: `malformed ledger event, failing it towards the poison queue: ${message}` },
+      ]);
+      expect(telemetry.metric('PremiumProcessingMs')).toEqual([
+        { value: expect.any(Number), properties: { outcome: 'failed' } },
+      ]);
+    },
+  );
 
   test('a message that is not an object throws a ValidationError for the whole message', async () => {
     await expect(process('not an event')).rejects.toMatchObject({ name: 'ValidationError', field: '', rule: 'type' });
   });
 
-  test('an event whose asset id is not its transaction\'s throws a ValidationError and writes nothing', async () => {
+  test("an event whose asset id is not its transaction's throws a ValidationError and writes nothing", async () => {
     const { car, event } = await leasedCar();
     const wrongAsset = randomBytes(32).toString('hex');
-    await expect(process({ ...event, asset_id: wrongAsset })).rejects.toMatchObject({ name: 'ValidationError', field: '/asset_id', rule: 'asset-of-transaction' });
+    await expect(process({ ...event, asset_id: wrongAsset })).rejects.toMatchObject({
+      name: 'ValidationError',
+      field: '/asset_id',
+      rule: 'asset-of-transaction',
+    });
     await expect(premiums().listPremiums(car.id)).resolves.toEqual([]);
   });
 
@@ -288,8 +365,13 @@ describe('failures', () => {
     const logs: LogLine[] = [];
     const error = await process(ledgerEventOf({ id: missing }, 3), logs).catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(UpstreamError);
-    expect(error).toMatchObject({ service: 'bigchaindb', message: `bigchaindb: committed transaction ${missing} is not on the node` });
-    expect(logs).toEqual([{ level: 'warning', text: `transaction ${missing} is not on the BigchainDB node yet; failing to retry` }]);
+    expect(error).toMatchObject({
+      service: 'bigchaindb',
+      message: `bigchaindb: committed transaction ${missing} is not on the node`,
+    });
+    expect(logs).toEqual([
+      { level: 'warning', text: `transaction ${missing} is not on the BigchainDB node yet; failing to retry` },
+    ]);
   });
 
   test('BigchainDB down throws an UpstreamError and writes nothing', async () => {
@@ -317,14 +399,18 @@ describe('failures', () => {
     const error = await process(event).catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(UpstreamError);
     expect(error).toMatchObject({ service: 'storage', status: 503, upstreamStatus: 404 });
-    await expect(premiums().listPremiums(car.id)).resolves.toEqual([expect.objectContaining({ transactionId: lease.id, notified: false })]);
+    await expect(premiums().listPremiums(car.id)).resolves.toEqual([
+      expect.objectContaining({ transactionId: lease.id, notified: false }),
+    ]);
     await expect(policies().getPolicy(car.id)).resolves.toBeUndefined();
 
     services = { ...services, premiumChanges: app.services.premiumChanges };
     await process(event);
     await process(event);
 
-    expect((await drainPremiumChanges(app.services.premiumChanges)).map(({ transactionId }) => transactionId)).toEqual([lease.id]);
+    expect((await drainPremiumChanges(app.services.premiumChanges)).map(({ transactionId }) => transactionId)).toEqual([
+      lease.id,
+    ]);
     await expect(premiums().listPremiums(car.id)).resolves.toEqual([expect.objectContaining({ notified: true })]);
     await expect(policies().getPolicy(car.id)).resolves.toMatchObject({ status: 'active', transactionId: lease.id });
     expect(telemetry.events('PremiumChanged')).toHaveLength(1);

@@ -5,7 +5,7 @@ import { leaseCar } from '../../../functions/lease-car';
 import { registerCar } from '../../../functions/register-car';
 import { returnCar } from '../../../functions/return-car';
 import { generateKeyPair } from '../../../shared/transaction/signing';
-import { callHttp, startAppFixture, type AppFixture, type TestResponse } from '../../helpers/functions-app';
+import { type AppFixture, callHttp, startAppFixture, type TestResponse } from '../../helpers/functions-app';
 import { carRegistration, leaseRequest } from '../../helpers/leasing-data';
 
 let app: AppFixture;
@@ -24,8 +24,10 @@ beforeAll(async () => {
 afterAll(() => app.close());
 
 const register = (body: unknown): Promise<TestResponse> => callHttp(handlers.register, { body });
-const lease = (assetId: string, body: unknown): Promise<TestResponse> => callHttp(handlers.lease, { params: { assetId }, body });
-const returnIt = (assetId: string, body?: unknown): Promise<TestResponse> => callHttp(handlers.return, { params: { assetId }, body });
+const lease = (assetId: string, body: unknown): Promise<TestResponse> =>
+  callHttp(handlers.lease, { params: { assetId }, body });
+const returnIt = (assetId: string, body?: unknown): Promise<TestResponse> =>
+  callHttp(handlers.return, { params: { assetId }, body });
 const get = (assetId: string): Promise<TestResponse> => callHttp(handlers.get, { method: 'GET', params: { assetId } });
 
 async function registeredCar(): Promise<string> {
@@ -53,7 +55,9 @@ describe('POST /api/cars', () => {
     const heightBefore = app.node.latestHeight;
     const response = await register({ ...car, model: 'Another model' });
     expect(response).toMatchObject({ status: 409, body: { error: { code: 'CAR_ALREADY_REGISTERED' } } });
-    expect((response.body as { error: { message: string } }).error.message).toMatch(new RegExp(`^a car with VIN ${car.vin} is already registered as [0-9a-f]{64}$`));
+    expect((response.body as { error: { message: string } }).error.message).toMatch(
+      new RegExp(`^a car with VIN ${car.vin} is already registered as [0-9a-f]{64}$`),
+    );
     expect(app.node.latestHeight).toBe(heightBefore);
   });
 
@@ -63,7 +67,12 @@ describe('POST /api/cars', () => {
     const response = await register({ ...car, vin: `${car.vin.slice(0, 8)}${wrongDigit}${car.vin.slice(9)}` });
     expect(response.status).toBe(400);
     expect(response.body).toEqual({
-      error: { code: 'VALIDATION_FAILED', message: expect.stringMatching(/^car registration \/vin must be a valid VIN/), field: '/vin', rule: 'vin' },
+      error: {
+        code: 'VALIDATION_FAILED',
+        message: expect.stringMatching(/^car registration \/vin must be a valid VIN/),
+        field: '/vin',
+        rule: 'vin',
+      },
     });
   });
 });
@@ -94,20 +103,32 @@ describe('POST /api/cars/{assetId}/leases', () => {
     const assetId = await registeredCar();
     expect((await lease(assetId, leaseRequest(generateKeyPair()))).status).toBe(201);
     const second = await lease(assetId, leaseRequest(generateKeyPair()));
-    expect(second).toMatchObject({ status: 409, body: { error: { code: 'CAR_ALREADY_LEASED', message: `car ${assetId} is already leased` } } });
+    expect(second).toMatchObject({
+      status: 409,
+      body: { error: { code: 'CAR_ALREADY_LEASED', message: `car ${assetId} is already leased` } },
+    });
     const unknown = await lease('0'.repeat(64), leaseRequest(generateKeyPair()));
-    expect(unknown).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND', message: `car ${'0'.repeat(64)} was not found` } } });
+    expect(unknown).toMatchObject({
+      status: 404,
+      body: { error: { code: 'NOT_FOUND', message: `car ${'0'.repeat(64)} was not found` } },
+    });
   });
 
   it('lets only one of two concurrent leases of the same car through', async () => {
     const assetId = await registeredCar();
-    const results = await Promise.all([lease(assetId, leaseRequest(generateKeyPair())), lease(assetId, leaseRequest(generateKeyPair()))]);
+    const results = await Promise.all([
+      lease(assetId, leaseRequest(generateKeyPair())),
+      lease(assetId, leaseRequest(generateKeyPair())),
+    ]);
     expect(results.map(({ status }) => status).sort()).toEqual([201, 409]);
   });
 
   it('answers 400 when the lease ends before it starts', async () => {
     const assetId = await registeredCar();
-    const response = await lease(assetId, leaseRequest(generateKeyPair(), { startDate: '2027-01-01', endDate: '2026-12-31' }));
+    const response = await lease(
+      assetId,
+      leaseRequest(generateKeyPair(), { startDate: '2027-01-01', endDate: '2026-12-31' }),
+    );
     expect(response).toMatchObject({ status: 400, body: { error: { field: '/endDate', rule: 'after-start-date' } } });
   });
 });
@@ -119,7 +140,10 @@ describe('POST /api/cars/{assetId}/returns', () => {
     const response = await returnIt(assetId, { returnedOn: '2027-03-01', odometerKm: 21_000 });
     expect(response.status).toBe(201);
     const { transactionId } = response.body as { transactionId: string };
-    const transfer = (await app.services.bigchainDb.getTransaction(transactionId)) as { metadata: unknown; outputs: { public_keys: string[] }[] };
+    const transfer = (await app.services.bigchainDb.getTransaction(transactionId)) as {
+      metadata: unknown;
+      outputs: { public_keys: string[] }[];
+    };
     expect(transfer.metadata).toEqual({ kind: 'return', returnedOn: '2027-03-01', odometerKm: 21_000 });
     expect(transfer.outputs.map(({ public_keys }) => public_keys)).toEqual([[app.company.publicKey]]);
     expect((await lease(assetId, leaseRequest(generateKeyPair()))).status).toBe(201);
@@ -130,7 +154,9 @@ describe('POST /api/cars/{assetId}/returns', () => {
     await lease(assetId, leaseRequest(generateKeyPair()));
     const response = await returnIt(assetId);
     expect(response.status).toBe(201);
-    expect((response.body as { returned: { returnedOn: string } }).returned.returnedOn).toBe(new Date().toISOString().slice(0, 10));
+    expect((response.body as { returned: { returnedOn: string } }).returned.returnedOn).toBe(
+      new Date().toISOString().slice(0, 10),
+    );
   });
 
   it('answers 409 when the car is not leased', async () => {
@@ -150,7 +176,13 @@ describe('GET /api/cars/{assetId}', () => {
     await lease(assetId.assetId, leaseRequest(second));
     const response = await get(assetId.assetId);
     expect(response.status).toBe(200);
-    const body = response.body as { car: unknown; status: string; lessee: unknown; history: { kind: string; height: number }[]; policy: unknown };
+    const body = response.body as {
+      car: unknown;
+      status: string;
+      lessee: unknown;
+      history: { kind: string; height: number }[];
+      policy: unknown;
+    };
     expect(body.car).toEqual({ kind: 'car', schemaVersion: 1, ...car });
     expect(body.status).toBe('leased');
     expect(body.lessee).toEqual(leaseRequest(second).driver);
@@ -164,7 +196,14 @@ describe('GET /api/cars/{assetId}', () => {
     expect(await get('not-an-id')).toEqual({
       status: 400,
       headers: expect.anything(),
-      body: { error: { code: 'VALIDATION_FAILED', message: 'assetId must be a transaction id: 64 lowercase hex characters', field: 'assetId', rule: 'pattern' } },
+      body: {
+        error: {
+          code: 'VALIDATION_FAILED',
+          message: 'assetId must be a transaction id: 64 lowercase hex characters',
+          field: 'assetId',
+          rule: 'pattern',
+        },
+      },
     });
   });
 });

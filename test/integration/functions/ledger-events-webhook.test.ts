@@ -1,7 +1,7 @@
 import { ledgerEventsWebhook } from '../../../functions/ledger-events-webhook';
 import { signWebhookBody } from '../../../functions/webhook-signature';
 import { decodeLedgerEvent } from '../../../shared/ledger-event';
-import { callHttp, startAppFixture, TEST_WEBHOOK_SECRET, type AppFixture } from '../../helpers/functions-app';
+import { type AppFixture, callHttp, startAppFixture, TEST_WEBHOOK_SECRET } from '../../helpers/functions-app';
 
 let app: AppFixture;
 const NOW = new Date('2026-11-25T12:00:00.000Z');
@@ -49,10 +49,26 @@ describe('POST /api/ledger-events', () => {
   it.each([
     ['a missing signature', undefined, /^missing x-ledger-signature header$/],
     ['a malformed signature', 'sha256=abc', /^x-ledger-signature must be "t=<unix seconds>,v1=/],
-    ['a signature made with another secret', signWebhookBody('another secret of at least 32 characters', JSON.stringify(event(1)), nowSeconds), /^x-ledger-signature does not match the body$/],
-    ['a signature of another body', signWebhookBody(TEST_WEBHOOK_SECRET, JSON.stringify(event(2)), nowSeconds), /^x-ledger-signature does not match the body$/],
-    ['a signature over six minutes old', signWebhookBody(TEST_WEBHOOK_SECRET, JSON.stringify(event(1)), nowSeconds - 360), /^x-ledger-signature timestamp is 360 s from the server's clock \(at most 300 s\)$/],
-    ['a signature from six minutes ahead', signWebhookBody(TEST_WEBHOOK_SECRET, JSON.stringify(event(1)), nowSeconds + 360), /timestamp is 360 s from/],
+    [
+      'a signature made with another secret',
+      signWebhookBody('another secret of at least 32 characters', JSON.stringify(event(1)), nowSeconds),
+      /^x-ledger-signature does not match the body$/,
+    ],
+    [
+      'a signature of another body',
+      signWebhookBody(TEST_WEBHOOK_SECRET, JSON.stringify(event(2)), nowSeconds),
+      /^x-ledger-signature does not match the body$/,
+    ],
+    [
+      'a signature over six minutes old',
+      signWebhookBody(TEST_WEBHOOK_SECRET, JSON.stringify(event(1)), nowSeconds - 360),
+      /^x-ledger-signature timestamp is 360 s from the server's clock \(at most 300 s\)$/,
+    ],
+    [
+      'a signature from six minutes ahead',
+      signWebhookBody(TEST_WEBHOOK_SECRET, JSON.stringify(event(1)), nowSeconds + 360),
+      /timestamp is 360 s from/,
+    ],
   ])('answers 401 for %s and enqueues nothing', async (_case, signature, message) => {
     const response = await post(JSON.stringify(event(1)), signature);
     expect(response.status).toBe(401);
@@ -63,7 +79,14 @@ describe('POST /api/ledger-events', () => {
   it('answers 400 naming the field of a bad event in an array, and enqueues none of them', async () => {
     const body = JSON.stringify([event(1), { ...event(2), height: -1 }]);
     const response = await post(body, signWebhookBody(TEST_WEBHOOK_SECRET, body, nowSeconds));
-    expect(response.body).toEqual({ error: { code: 'VALIDATION_FAILED', message: 'ledger event /1/height must be >= 0', field: '/1/height', rule: 'minimum' } });
+    expect(response.body).toEqual({
+      error: {
+        code: 'VALIDATION_FAILED',
+        message: 'ledger event /1/height must be >= 0',
+        field: '/1/height',
+        rule: 'minimum',
+      },
+    });
     expect(await queuedEvents()).toEqual([]);
   });
 });

@@ -1,13 +1,17 @@
 import { submitTransaction } from '../../../functions/submit-transaction';
+import { BigchainDbClient } from '../../../shared/bigchaindb-client';
 import { generateKeyPair } from '../../../shared/transaction/signing';
 import { startTestNode } from '../../helpers/dev-node';
-import { callHttp, startAppFixture, type AppFixture } from '../../helpers/functions-app';
+import { type AppFixture, callHttp, startAppFixture } from '../../helpers/functions-app';
 import { createTransaction, outputTo, transferTransaction } from '../../helpers/transactions';
-import { BigchainDbClient } from '../../../shared/bigchaindb-client';
 
 let app: AppFixture;
 const submit = (body: unknown, query = '', headers?: Record<string, string>): ReturnType<typeof callHttp> =>
-  callHttp(submitTransaction(app.services), { url: `http://127.0.0.1/api/transactions${query}`, body, ...(headers ? { headers } : {}) });
+  callHttp(submitTransaction(app.services), {
+    url: `http://127.0.0.1/api/transactions${query}`,
+    body,
+    ...(headers ? { headers } : {}),
+  });
 
 beforeAll(async () => {
   app = await startAppFixture();
@@ -19,7 +23,10 @@ describe('POST /api/transactions', () => {
   it('forwards a client-signed CREATE and answers 202 with its id', async () => {
     const transaction = createTransaction(generateKeyPair(), { data: { serial: 1 } });
     const response = await submit(transaction, '?mode=commit');
-    expect(response).toMatchObject({ status: 202, body: { id: transaction.id, operation: 'CREATE', assetId: transaction.id, mode: 'commit' } });
+    expect(response).toMatchObject({
+      status: 202,
+      body: { id: transaction.id, operation: 'CREATE', assetId: transaction.id, mode: 'commit' },
+    });
     expect(await app.services.bigchainDb.getTransaction(transaction.id)).toMatchObject({ id: transaction.id });
   });
 
@@ -38,7 +45,10 @@ describe('POST /api/transactions', () => {
   it('refuses a transaction with a forged signature before it reaches BigchainDB', async () => {
     const transaction = createTransaction(generateKeyPair(), { data: { serial: 3 } });
     const other = createTransaction(generateKeyPair(), { data: { serial: 3 } });
-    const forged = { ...transaction, inputs: [{ ...transaction.inputs[0], fulfillment: other.inputs[0]?.['fulfillment'] }] };
+    const forged = {
+      ...transaction,
+      inputs: [{ ...transaction.inputs[0], fulfillment: other.inputs[0]?.['fulfillment'] }],
+    };
     const response = await submit(forged);
     expect(response.status).toBe(400);
     expect((response.body as { error: { code: string } }).error.code).toBe('INVALID_TRANSACTION');
@@ -55,20 +65,39 @@ describe('POST /api/transactions', () => {
     expect(await submit(second, '?mode=commit')).toEqual({
       status: 400,
       headers: expect.anything(),
-      body: { error: { code: 'TRANSACTION_REJECTED', message: expect.stringMatching(/^Invalid transaction \(DoubleSpend\): /) } },
+      body: {
+        error: {
+          code: 'TRANSACTION_REJECTED',
+          message: expect.stringMatching(/^Invalid transaction \(DoubleSpend\): /),
+        },
+      },
     });
   });
 
   it('answers 400 naming the mode parameter for an unknown mode', async () => {
     const response = await submit(createTransaction(generateKeyPair(), null), '?mode=later');
-    expect(response.body).toEqual({ error: { code: 'VALIDATION_FAILED', message: 'mode must be one of "async", "sync", "commit"', field: 'mode', rule: 'enum' } });
+    expect(response.body).toEqual({
+      error: {
+        code: 'VALIDATION_FAILED',
+        message: 'mode must be one of "async", "sync", "commit"',
+        field: 'mode',
+        rule: 'enum',
+      },
+    });
   });
 
   it('answers 413 for a body over 1 MiB and 415 for a body that is not JSON by its type', async () => {
     const big = createTransaction(generateKeyPair(), { data: { blob: 'x'.repeat(1024 * 1024) } });
     expect(await submit(big)).toMatchObject({ status: 413, body: { error: { code: 'PAYLOAD_TOO_LARGE' } } });
-    const plain = await submit(JSON.stringify(createTransaction(generateKeyPair(), null)), '', { 'content-type': 'text/plain' });
-    expect(plain).toMatchObject({ status: 415, body: { error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type must be application/json, got "text/plain"' } } });
+    const plain = await submit(JSON.stringify(createTransaction(generateKeyPair(), null)), '', {
+      'content-type': 'text/plain',
+    });
+    expect(plain).toMatchObject({
+      status: 415,
+      body: {
+        error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type must be application/json, got "text/plain"' },
+      },
+    });
   });
 
   it('answers 503 with Retry-After when BigchainDB is unreachable', async () => {

@@ -72,14 +72,18 @@ test('when blocks come faster than checkpoint writes, each write takes the newes
     checkpointer,
     log: (entry: LogEntry) => void logs.emit('entry', entry),
   });
-  const live = new Promise<void>((resolve) => logs.on('entry', ({ msg }: LogEntry) => msg.startsWith('relaying live') && resolve()));
+  const live = new Promise<void>((resolve) =>
+    logs.on('entry', ({ msg }: LogEntry) => msg.startsWith('relaying live') && resolve()),
+  );
   const controller = new AbortController();
   const running = relay.run(controller.signal);
 
   // 60 blocks of one transaction each (commit mode, one after another), in well under the 6 s that a write per
   // block would take.
   const alice = generateKeyPair();
-  const transactions = Array.from({ length: 60 }, (_, serial) => createTransaction(alice, { run: 'coalescing', serial }));
+  const transactions = Array.from({ length: 60 }, (_, serial) =>
+    createTransaction(alice, { run: 'coalescing', serial }),
+  );
   await live;
   for (const transaction of transactions) expect((await postRaw(node.apiUrl, transaction, 'commit')).status).toBe(202);
   const lastHeight = node.latestHeight;

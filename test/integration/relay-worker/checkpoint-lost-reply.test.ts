@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 
 import { BlobServiceClient } from '@azure/storage-blob';
 
-import { startLocalStorage, type LocalStorage } from '../../../dev/azurite/local-storage';
+import { type LocalStorage, startLocalStorage } from '../../../dev/azurite/local-storage';
 import { BlobCheckpointStore } from '../../../shared/blob-checkpoint-store';
-import { MemoryCheckpointStore, openCheckpointer, type CheckpointStore } from '../../../shared/checkpoint';
+import { type CheckpointStore, MemoryCheckpointStore, openCheckpointer } from '../../../shared/checkpoint';
 import { CheckpointConflictError, CheckpointUnavailableError } from '../../../shared/relay-errors';
 
 // A checkpoint write whose reply is lost although storage stored it (storage going away mid-request, a timeout, or
@@ -51,7 +51,12 @@ function losingReplies(store: CheckpointStore): CheckpointStore & { loseNextRepl
 }
 
 const unavailable = (): Error =>
-  new CheckpointUnavailableError({ location: 'test', operation: 'write', status: undefined, cause: new Error('socket hang up') });
+  new CheckpointUnavailableError({
+    location: 'test',
+    operation: 'write',
+    status: undefined,
+    cause: new Error('socket hang up'),
+  });
 const refusedOnRetry = (): Error => new CheckpointConflictError({ location: 'test', expectedVersion: '"stale"' });
 
 const stores: [string, () => Promise<CheckpointStore>][] = [
@@ -59,7 +64,9 @@ const stores: [string, () => Promise<CheckpointStore>][] = [
   [
     'BlobCheckpointStore',
     async () => {
-      const container = BlobServiceClient.fromConnectionString(storage.connectionString).getContainerClient(`checkpoints-${randomUUID()}`);
+      const container = BlobServiceClient.fromConnectionString(storage.connectionString).getContainerClient(
+        `checkpoints-${randomUUID()}`,
+      );
       await container.create();
       return new BlobCheckpointStore({ container, blobName: 'relay/checkpoint.json' });
     },

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 
-import { WebSocketServer, type WebSocket } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 
 import type { DevNode } from '../../../dev/bigchaindb/dev-node';
 import {
@@ -13,7 +13,13 @@ import {
 import { EventStreamConnectError } from '../../../shared/relay-errors';
 import { generateKeyPair } from '../../../shared/transaction/signing';
 import { startTestNode } from '../../helpers/dev-node';
-import { createTransaction, outputTo, postRaw, transferTransaction, type SignedTransaction } from '../../helpers/transactions';
+import {
+  createTransaction,
+  outputTo,
+  postRaw,
+  type SignedTransaction,
+  transferTransaction,
+} from '../../helpers/transactions';
 
 const STREAM_PATH = '/api/v1/streams/valid_transactions';
 const ID_A = 'a'.repeat(64);
@@ -38,7 +44,13 @@ async function startNode(): Promise<DevNode> {
 }
 
 async function connect(url: string, options: Partial<EventStreamOptions> = {}): Promise<EventStreamConnection> {
-  const connection = await connectEventStream({ url, pingIntervalMs: 60_000, connectTimeoutMs: 5_000, maxBufferedEvents: 100, ...options });
+  const connection = await connectEventStream({
+    url,
+    pingIntervalMs: 60_000,
+    connectTimeoutMs: 5_000,
+    maxBufferedEvents: 100,
+    ...options,
+  });
   cleanups.push(async () => {
     // Iterating to the end waits for the socket to close; the iteration may already be taken by the test.
     connection.close();
@@ -52,7 +64,9 @@ async function connect(url: string, options: Partial<EventStreamOptions> = {}): 
 }
 
 /** A raw ws server on 127.0.0.1; `nextClient()` resolves with the server side of the next connection. */
-async function startWebSocketServer(options: { autoPong?: boolean } = {}): Promise<{ url: string; nextClient(): Promise<WebSocket> }> {
+async function startWebSocketServer(
+  options: { autoPong?: boolean } = {},
+): Promise<{ url: string; nextClient(): Promise<WebSocket> }> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0, ...options });
   await once(server, 'listening');
   cleanups.push(async () => {
@@ -160,7 +174,11 @@ describe('connectEventStream', () => {
       await node.close();
 
       expect(await iterator.next()).toEqual({ value: undefined, done: true });
-      expect([connection.endReason, connection.endError, connection.received]).toEqual(['closed-by-server', undefined, 1]);
+      expect([connection.endReason, connection.endError, connection.received]).toEqual([
+        'closed-by-server',
+        undefined,
+        1,
+      ]);
     });
 
     it('keeps a paused stream open across several ping intervals, because the node still answers pings', async () => {
@@ -290,7 +308,9 @@ describe('connectEventStream', () => {
       // Nobody iterates until the client has cut the connection.
       await closedOnServer;
 
-      expect(await drain(connection)).toEqual(ids.slice(0, 3).map((transactionId) => ({ height: 7, assetId: ID_A, transactionId })));
+      expect(await drain(connection)).toEqual(
+        ids.slice(0, 3).map((transactionId) => ({ height: 7, assetId: ID_A, transactionId })),
+      );
       expect([connection.endReason, connection.received]).toEqual(['overflow', 3]);
     });
 
@@ -312,20 +332,28 @@ describe('connectEventStream', () => {
       const server = await startWebSocketServer();
       const client = server.nextClient();
       const reported: [string, string][] = [];
-      const connection = await connect(server.url, { onMalformedFrame: (text, reason) => reported.push([text, reason]) });
+      const connection = await connect(server.url, {
+        onMalformedFrame: (text, reason) => reported.push([text, reason]),
+      });
       const serverSide = await client;
       const malformed: [string, string][] = [
         ['{"height": 1, "asset_id": "', 'not JSON'],
         ['null', 'not a JSON object'],
         [`[1, "${ID_A}", "${ID_A}"]`, 'not a JSON object'],
-        [`{"height": 1, "asset_id": "${ID_A}", "transaction_id": "${ID_B}", "block_id": 1}`, 'unexpected key "block_id"'],
+        [
+          `{"height": 1, "asset_id": "${ID_A}", "transaction_id": "${ID_B}", "block_id": 1}`,
+          'unexpected key "block_id"',
+        ],
         [`{"height": 1, "asset_id": "${ID_A}"}`, 'missing key "transaction_id"'],
         [frame(1, ID_A, ID_B).replace('1', '"1"'), '"height" is not an integer ≥ 0'],
         [frame(-1, ID_A, ID_B), '"height" is not an integer ≥ 0'],
         [frame(1.5, ID_A, ID_B), '"height" is not an integer ≥ 0'],
         [frame(1, ID_A.toUpperCase(), ID_B), '"asset_id" is not 64 lowercase hex digits'],
         [frame(1, ID_A, ID_B.slice(1)), '"transaction_id" is not 64 lowercase hex digits'],
-        [`{"height": 1, "asset_id": "${ID_A}", "transaction_id": 7}`, '"transaction_id" is not 64 lowercase hex digits'],
+        [
+          `{"height": 1, "asset_id": "${ID_A}", "transaction_id": 7}`,
+          '"transaction_id" is not 64 lowercase hex digits',
+        ],
       ];
 
       serverSide.send(frame(1, ID_A, ID_A));
@@ -348,7 +376,9 @@ describe('connectEventStream', () => {
       const { url, server } = await startSilentServer();
       await new Promise((resolve) => server.close(resolve));
 
-      const error = await rejection(connectEventStream({ url, pingIntervalMs: 200, connectTimeoutMs: 5_000, maxBufferedEvents: 10 }));
+      const error = await rejection(
+        connectEventStream({ url, pingIntervalMs: 200, connectTimeoutMs: 5_000, maxBufferedEvents: 10 }),
+      );
 
       expect(connectErrorOf(error)).toEqual({
         name: 'EventStreamConnectError',
@@ -364,7 +394,9 @@ describe('connectEventStream', () => {
       const node = await startNode();
       const url = node.streamUrl.replace(STREAM_PATH, '/api/v1/streams/invalid_transactions');
 
-      const error = await rejection(connectEventStream({ url, pingIntervalMs: 200, connectTimeoutMs: 5_000, maxBufferedEvents: 10 }));
+      const error = await rejection(
+        connectEventStream({ url, pingIntervalMs: 200, connectTimeoutMs: 5_000, maxBufferedEvents: 10 }),
+      );
 
       expect(connectErrorOf(error)).toEqual({
         name: 'EventStreamConnectError',
@@ -379,7 +411,9 @@ describe('connectEventStream', () => {
     it('rejects after connectTimeoutMs when the server never answers the upgrade', async () => {
       const { url } = await startSilentServer();
 
-      const error = await rejection(connectEventStream({ url, pingIntervalMs: 200, connectTimeoutMs: 200, maxBufferedEvents: 10 }));
+      const error = await rejection(
+        connectEventStream({ url, pingIntervalMs: 200, connectTimeoutMs: 200, maxBufferedEvents: 10 }),
+      );
 
       expect(connectErrorOf(error)).toEqual({
         name: 'EventStreamConnectError',
@@ -396,7 +430,13 @@ describe('connectEventStream', () => {
       const controller = new AbortController();
       const accepted = once(server, 'connection');
       const connecting = rejection(
-        connectEventStream({ url, pingIntervalMs: 200, connectTimeoutMs: 5_000, maxBufferedEvents: 10, signal: controller.signal }),
+        connectEventStream({
+          url,
+          pingIntervalMs: 200,
+          connectTimeoutMs: 5_000,
+          maxBufferedEvents: 10,
+          signal: controller.signal,
+        }),
       );
       await accepted;
 
@@ -408,7 +448,9 @@ describe('connectEventStream', () => {
     it('rejects an invalid URL naming it', async () => {
       const url = 'not a URL';
 
-      const error = await rejection(connectEventStream({ url, pingIntervalMs: 200, connectTimeoutMs: 200, maxBufferedEvents: 10 }));
+      const error = await rejection(
+        connectEventStream({ url, pingIntervalMs: 200, connectTimeoutMs: 200, maxBufferedEvents: 10 }),
+      );
 
       expect(connectErrorOf(error)).toEqual({
         name: 'EventStreamConnectError',

@@ -2,13 +2,13 @@ import { once } from 'node:events';
 
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 
-import { startLocalStorage, type LocalStorage } from '../../../dev/azurite/local-storage';
+import { type LocalStorage, startLocalStorage } from '../../../dev/azurite/local-storage';
 import {
   createLeaderLease,
-  readLeaseHolder,
   type LeaderLease,
   type LeaderLeaseLogEntry,
   type LeaderLeaseOptions,
+  readLeaseHolder,
 } from '../../../relay-worker/leader-lease';
 import { LeaseLostError } from '../../../shared/relay-errors';
 
@@ -48,7 +48,11 @@ function freshContainer(): ContainerClient {
   return service.getContainerClient(`lease-${containers}`);
 }
 
-function instance(container: ContainerClient, instanceId: string, overrides: Partial<LeaderLeaseOptions> = {}): Instance {
+function instance(
+  container: ContainerClient,
+  instanceId: string,
+  overrides: Partial<LeaderLeaseOptions> = {},
+): Instance {
   const logs: LeaderLeaseLogEntry[] = [];
   const waiters: { pattern: RegExp; resolve(entry: LeaderLeaseLogEntry): void }[] = [];
   const log = (entry: LeaderLeaseLogEntry): void => {
@@ -58,7 +62,15 @@ function instance(container: ContainerClient, instanceId: string, overrides: Par
       waiter.resolve(entry);
     }
   };
-  const lease = createLeaderLease({ container, blobName: LOCK, leaseDurationSeconds: 15, retryIntervalMs: 200, instanceId, log, ...overrides });
+  const lease = createLeaderLease({
+    container,
+    blobName: LOCK,
+    leaseDurationSeconds: 15,
+    retryIntervalMs: 200,
+    instanceId,
+    log,
+    ...overrides,
+  });
   const created: Instance = {
     lease,
     logs,
@@ -74,7 +86,13 @@ function instance(container: ContainerClient, instanceId: string, overrides: Par
 /** Whether `promise` has settled, once everything already queued has run. */
 async function settlement(promise: Promise<unknown>): Promise<'pending' | 'resolved' | 'rejected'> {
   const later = new Promise<'pending'>((resolve) => setImmediate(() => resolve('pending')));
-  return Promise.race([promise.then(() => 'resolved' as const, () => 'rejected' as const), later]);
+  return Promise.race([
+    promise.then(
+      () => 'resolved' as const,
+      () => 'rejected' as const,
+    ),
+    later,
+  ]);
 }
 
 describe('#acquire', () => {
@@ -98,7 +116,11 @@ describe('#acquire', () => {
     expect(a.logs.map(({ msg }) => msg)).toEqual(['created the leader lock blob', 'acquired the leader lease']);
 
     await b.lease.release();
-    await expect(bAcquired).rejects.toMatchObject({ code: 'RELAY_LEASE_LOST', kind: 'released', instanceId: 'relay-b' });
+    await expect(bAcquired).rejects.toMatchObject({
+      code: 'RELAY_LEASE_LOST',
+      kind: 'released',
+      instanceId: 'relay-b',
+    });
     expect(a.lease.isHeld).toBe(true);
   });
 
@@ -116,7 +138,11 @@ describe('#acquire', () => {
 
     expect(performance.now() - releasedAt).toBeLessThan(200 + 500);
     expect([a.lease.isHeld, b.lease.isHeld]).toEqual([false, true]);
-    expect(await readLeaseHolder(container, LOCK)).toEqual({ state: 'leased', instanceId: 'relay-b', acquiredAt: expect.stringMatching(ISO_TIME) });
+    expect(await readLeaseHolder(container, LOCK)).toEqual({
+      state: 'leased',
+      instanceId: 'relay-b',
+      acquiredAt: expect.stringMatching(ISO_TIME),
+    });
   });
 
   it("rejects with the signal's reason when the signal aborts while standing by", async () => {
@@ -207,7 +233,9 @@ describe('#lost', () => {
       instanceId: 'relay-a',
       location: `${container.containerName}/${LOCK}`,
       kind: 'taken',
-      error: expect.stringMatching(/^The lease ID matched, but the lease has been broken explicitly and cannot be renewed\./),
+      error: expect.stringMatching(
+        /^The lease ID matched, but the lease has been broken explicitly and cannot be renewed\./,
+      ),
     });
   }, 10_000);
 });
@@ -230,8 +258,14 @@ describe('on expiry', () => {
     await b.lease.acquire();
 
     expect(performance.now() - deadAcquiredAt).toBeGreaterThanOrEqual(14_500);
-    expect(b.logs.filter(({ msg }) => /^standing by/.test(msg))).toEqual([expect.objectContaining({ holder: undefined })]);
-    expect(await readLeaseHolder(dead, LOCK)).toEqual({ state: 'leased', instanceId: 'relay-b', acquiredAt: expect.stringMatching(ISO_TIME) });
+    expect(b.logs.filter(({ msg }) => /^standing by/.test(msg))).toEqual([
+      expect.objectContaining({ holder: undefined }),
+    ]);
+    expect(await readLeaseHolder(dead, LOCK)).toEqual({
+      state: 'leased',
+      instanceId: 'relay-b',
+      acquiredAt: expect.stringMatching(ISO_TIME),
+    });
     // relay-c acquired before the dead lease and has now held its own for more than 15 s by renewing.
     expect([c.lease.isHeld, c.lease.lost.aborted]).toEqual([true, false]);
     expect((await readLeaseHolder(alive, LOCK)).state).toBe('leased');

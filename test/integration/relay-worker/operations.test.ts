@@ -1,24 +1,30 @@
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { QueueServiceClient, RestError, type QueueClient } from '@azure/storage-queue';
+import { type QueueClient, QueueServiceClient, RestError } from '@azure/storage-queue';
 
-import { startLocalStorage, type LocalStorage } from '../../../dev/azurite/local-storage';
+import { type LocalStorage, startLocalStorage } from '../../../dev/azurite/local-storage';
 import type { DevNode } from '../../../dev/bigchaindb/dev-node';
-import { BlobCheckpointStore } from '../../../shared/blob-checkpoint-store';
 import { createLeaderLease } from '../../../relay-worker/leader-lease';
 import {
   poisonQueueName,
   redrivePoison,
-  relayStatus,
-  replayHeights,
   type RedriveProgress,
   type RelayOperationsDependencies,
+  relayStatus,
+  replayHeights,
   type ReplayProgress,
 } from '../../../relay-worker/operations';
 import { BigchainDbClient } from '../../../shared/bigchaindb-client';
+import { BlobCheckpointStore } from '../../../shared/blob-checkpoint-store';
 import { decodeLedgerEvent, encodeLedgerEvent, type LedgerEvent } from '../../../shared/ledger-event';
 import { generateKeyPair, type KeyPair } from '../../../shared/transaction/signing';
 import { startTestNode } from '../../helpers/dev-node';
-import { createTransaction, outputTo, postRaw, transferTransaction, type SignedTransaction } from '../../helpers/transactions';
+import {
+  createTransaction,
+  outputTo,
+  postRaw,
+  type SignedTransaction,
+  transferTransaction,
+} from '../../helpers/transactions';
 
 // The operations commands against real parts: the dev node over HTTP, Azurite queues and blobs.
 
@@ -108,7 +114,11 @@ describe('relayStatus', () => {
       newestHeight: 3,
       lag: 3,
     });
-    expect([await queue.exists(), await poison.exists(), await container.exists()]).toStrictEqual([false, false, false]);
+    expect([await queue.exists(), await poison.exists(), await container.exists()]).toStrictEqual([
+      false,
+      false,
+      false,
+    ]);
   });
 
   it('on a fresh node finds genesis block 0 as the newest block', async () => {
@@ -134,7 +144,11 @@ describe('relayStatus', () => {
     try {
       expect(await relayStatus(deps)).toStrictEqual({
         checkpointHeight: 3,
-        lease: { state: 'leased', instanceId: 'relay-a', acquiredAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) },
+        lease: {
+          state: 'leased',
+          instanceId: 'relay-a',
+          acquiredAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+        },
         queue: { name: 'ledger-events', approximateMessagesCount: 2 },
         poisonQueue: { name: 'ledger-events-poison', approximateMessagesCount: 3 },
         newestHeight: 13,
@@ -164,7 +178,14 @@ describe('relayStatus', () => {
 
 describe('replayHeights', () => {
   /** Blocks 1..5: a CREATE; its TRANSFER; two CREATEs; a CREATE; a CREATE. */
-  async function buildChain(): Promise<{ a: SignedTransaction; aLeased: SignedTransaction; b: SignedTransaction; c: SignedTransaction; d: SignedTransaction; e: SignedTransaction }> {
+  async function buildChain(): Promise<{
+    a: SignedTransaction;
+    aLeased: SignedTransaction;
+    b: SignedTransaction;
+    c: SignedTransaction;
+    d: SignedTransaction;
+    e: SignedTransaction;
+  }> {
     const [a] = (await commitCreates(1)) as [SignedTransaction];
     const aLeased = transferTransaction([{ tx: a, outputIndex: 0 }], [outputTo(generateKeyPair())], [alice]);
     await commit(aLeased);
@@ -183,7 +204,12 @@ describe('replayHeights', () => {
     const { a, aLeased, b, c, d } = await buildChain();
     const progress: ReplayProgress[] = [];
 
-    const result = await replayHeights(deps, { from: 2, to: 4, progressEveryBlocks: 2, onProgress: (p) => progress.push(p) });
+    const result = await replayHeights(deps, {
+      from: 2,
+      to: 4,
+      progressEveryBlocks: 2,
+      onProgress: (p) => progress.push(p),
+    });
 
     expect(result).toStrictEqual({ blocks: 3, messages: 4, lastHeight: 4 });
     expect((await drain(queue)).map(decodeLedgerEvent).sort(byTransactionId)).toStrictEqual(
@@ -204,7 +230,9 @@ describe('replayHeights', () => {
     const result = await replayHeights(deps, { from: 4, onProgress: (p) => progress.push(p) });
 
     expect(result).toStrictEqual({ blocks: 2, messages: 2, lastHeight: 5 });
-    expect((await drain(queue)).map(decodeLedgerEvent).sort(byTransactionId)).toStrictEqual([replayed(d, 4), replayed(e, 5)].sort(byTransactionId));
+    expect((await drain(queue)).map(decodeLedgerEvent).sort(byTransactionId)).toStrictEqual(
+      [replayed(d, 4), replayed(e, 5)].sort(byTransactionId),
+    );
     expect(progress).toStrictEqual([{ blocks: 2, messages: 2, lastHeight: 5, done: true }]);
   });
 
@@ -229,7 +257,11 @@ describe('replayHeights', () => {
     await buildChain();
     const progress: ReplayProgress[] = [];
 
-    expect(await replayHeights(deps, { from: 6, onProgress: (p) => progress.push(p) })).toStrictEqual({ blocks: 0, messages: 0, lastHeight: null });
+    expect(await replayHeights(deps, { from: 6, onProgress: (p) => progress.push(p) })).toStrictEqual({
+      blocks: 0,
+      messages: 0,
+      lastHeight: null,
+    });
     expect(progress).toStrictEqual([{ blocks: 0, messages: 0, lastHeight: null, done: true }]);
     expect(probed).toStrictEqual([6]);
     expect(await depth(queue)).toBe(0);
@@ -256,7 +288,11 @@ describe('redrivePoison', () => {
   it('moves every poison message back to the queue verbatim, in batches, and empties the poison queue', async () => {
     const [created] = (await commitCreates(1)) as [SignedTransaction];
     const event = encodeLedgerEvent(replayed(created, 1));
-    const texts = [event, 'not base64 at all', ...Array.from({ length: 38 }, (_, i) => Buffer.from(`{"n":${i}}`).toString('base64'))];
+    const texts = [
+      event,
+      'not base64 at all',
+      ...Array.from({ length: 38 }, (_, i) => Buffer.from(`{"n":${i}}`).toString('base64')),
+    ];
     await poison.create();
     for (const text of texts) await poison.sendMessage(text);
     const progress: RedriveProgress[] = [];
@@ -289,7 +325,9 @@ describe('redrivePoison', () => {
     await poison.create();
     await poison.sendMessage('kept twice');
     const refused = new RestError('delete refused', { statusCode: 500 });
-    const failingPoison = Object.assign(Object.create(poison) as QueueClient, { deleteMessage: () => Promise.reject(refused) });
+    const failingPoison = Object.assign(Object.create(poison) as QueueClient, {
+      deleteMessage: () => Promise.reject(refused),
+    });
 
     await expect(redrivePoison({ ...deps, poisonQueue: failingPoison })).rejects.toBe(refused);
     expect(await drain(queue)).toStrictEqual(['kept twice']);

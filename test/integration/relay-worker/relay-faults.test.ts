@@ -3,16 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
+import { type QueueClient, QueueServiceClient } from '@azure/storage-queue';
 
-import { startLocalStorage, type LocalStorage } from '../../../dev/azurite/local-storage';
-import { startDevNode, type DevNode } from '../../../dev/bigchaindb/dev-node';
+import { type LocalStorage, startLocalStorage } from '../../../dev/azurite/local-storage';
+import { type DevNode, startDevNode } from '../../../dev/bigchaindb/dev-node';
 import { BlobCheckpointStore } from '../../../shared/blob-checkpoint-store';
 import type { LedgerEvent } from '../../../shared/ledger-event';
 import { generateKeyPair } from '../../../shared/transaction/signing';
 import { startTestNode } from '../../helpers/dev-node';
 import { drainLedgerEvents } from '../../helpers/ledger-queue';
-import { startRelay, type RelayHarness } from '../../helpers/relay-harness';
+import { type RelayHarness, startRelay } from '../../helpers/relay-harness';
 import { startStreamProxy, type StreamProxy } from '../../helpers/stream-proxy';
 import { createTransaction, postRaw, type SignedTransaction } from '../../helpers/transactions';
 
@@ -35,11 +35,17 @@ afterEach(async () => {
   relay = proxy = node = storage = tempDir = undefined;
 });
 
-function queueOf(connectionString: string, options?: Parameters<typeof QueueServiceClient.fromConnectionString>[1]): QueueClient {
+function queueOf(
+  connectionString: string,
+  options?: Parameters<typeof QueueServiceClient.fromConnectionString>[1],
+): QueueClient {
   return QueueServiceClient.fromConnectionString(connectionString, options).getQueueClient('ledger-events');
 }
 
-function containerOf(connectionString: string, options?: Parameters<typeof BlobServiceClient.fromConnectionString>[1]): ContainerClient {
+function containerOf(
+  connectionString: string,
+  options?: Parameters<typeof BlobServiceClient.fromConnectionString>[1],
+): ContainerClient {
   return BlobServiceClient.fromConnectionString(connectionString, options).getContainerClient('relay-checkpoints');
 }
 
@@ -66,7 +72,8 @@ const sorted = (values: readonly string[]): string[] => [...values].sort();
 /** The `source` of every message of each transaction, sorted. */
 function sourcesById(events: readonly LedgerEvent[]): Map<string, string[]> {
   const sources = new Map<string, string[]>();
-  for (const { transaction_id, source } of events) sources.set(transaction_id, [...(sources.get(transaction_id) ?? []), source].sort());
+  for (const { transaction_id, source } of events)
+    sources.set(transaction_id, [...(sources.get(transaction_id) ?? []), source].sort());
   return sources;
 }
 
@@ -107,7 +114,8 @@ describe('a dev node restart mid-stream', () => {
     for (const { id } of before) expect([['stream'], ['backfill', 'stream']]).toContainEqual(sources.get(id));
     for (const { id } of after) expect(sources.get(id)).toEqual(['stream']);
     // The restarted node kept its chain: the heights go on from where they were.
-    const heightOf = (id: string): number => (events.find(({ transaction_id }) => transaction_id === id) as LedgerEvent).height;
+    const heightOf = (id: string): number =>
+      (events.find(({ transaction_id }) => transaction_id === id) as LedgerEvent).height;
     expect([...before, ...after].map(({ id }) => heightOf(id))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 });
@@ -123,7 +131,11 @@ describe('storage unavailable', () => {
     const { connectionString, blobEndpoint, queueEndpoint, tableEndpoint } = storage;
     const queue = queueOf(connectionString, { retryOptions });
     await queue.create();
-    const running = (relay = await startRelay({ apiUrl: node.apiUrl, queue, container: containerOf(connectionString, { retryOptions }) }));
+    const running = (relay = await startRelay({
+      apiUrl: node.apiUrl,
+      queue,
+      container: containerOf(connectionString, { retryOptions }),
+    }));
     await running.waitForLog(/^relaying live/);
     const before = await commitCreates(node.apiUrl, 'before the outage', 2);
     await running.waitUntilSent(idsOf(before));
@@ -135,7 +147,11 @@ describe('storage unavailable', () => {
     const during = await commitCreates(node.apiUrl, 'during the outage', 4);
     // Down for three seconds at least, counted in the relay's own failed sessions: it keeps retrying, with
     // back-off, for as long as storage is down.
-    await running.waitForLog(/^relay session failed; reconnecting$/, outageAt, () => performance.now() - startedAt >= 3_000);
+    await running.waitForLog(
+      /^relay session failed; reconnecting$/,
+      outageAt,
+      () => performance.now() - startedAt >= 3_000,
+    );
     const failures = running.logs.slice(outageAt).filter(({ msg }) => msg === 'relay session failed; reconnecting');
     expect(failures.length).toBeGreaterThanOrEqual(5);
     expect(failures.map((entry) => entry['failures'])).toEqual(failures.map((_, index) => index + 1));
@@ -163,7 +179,10 @@ describe('storage unavailable', () => {
       failures: 1,
     });
     // The checkpoint caught up with the node: every block is on the queue.
-    const checkpoint = await new BlobCheckpointStore({ container: containerOf(connectionString), blobName: 'ledger-events/checkpoint.json' }).read();
+    const checkpoint = await new BlobCheckpointStore({
+      container: containerOf(connectionString),
+      blobName: 'ledger-events/checkpoint.json',
+    }).read();
     expect(checkpoint?.height).toBe(node.latestHeight);
   });
 });
@@ -172,12 +191,22 @@ describe('malformed and missing Event Stream frames', () => {
   const skipped = 'skipped a malformed Event Stream frame; backfill covers its block';
 
   /** A dev node, Azurite, a proxy of the node's Event Stream and a relay subscribed to the proxy, relaying live. */
-  async function relayBehindProxy(): Promise<{ apiUrl: string; queue: QueueClient; proxy: StreamProxy; relay: RelayHarness }> {
+  async function relayBehindProxy(): Promise<{
+    apiUrl: string;
+    queue: QueueClient;
+    proxy: StreamProxy;
+    relay: RelayHarness;
+  }> {
     [node, storage] = await Promise.all([startTestNode(), startLocalStorage()]);
     proxy = await startStreamProxy(node.streamUrl);
     const queue = queueOf(storage.connectionString);
     await queue.create();
-    relay = await startRelay({ apiUrl: node.apiUrl, streamUrl: proxy.url, queue, container: containerOf(storage.connectionString) });
+    relay = await startRelay({
+      apiUrl: node.apiUrl,
+      streamUrl: proxy.url,
+      queue,
+      container: containerOf(storage.connectionString),
+    });
     await relay.waitForLog(/^relaying live/);
     return { apiUrl: node.apiUrl, queue, proxy, relay };
   }
@@ -186,7 +215,9 @@ describe('malformed and missing Event Stream frames', () => {
   const replacing =
     (transactionId: string, ...replacement: string[]) =>
     (frame: string): { data: string }[] =>
-      (JSON.parse(frame) as { transaction_id: string }).transaction_id === transactionId ? replacement.map((data) => ({ data })) : [{ data: frame }];
+      (JSON.parse(frame) as { transaction_id: string }).transaction_id === transactionId
+        ? replacement.map((data) => ({ data }))
+        : [{ data: frame }];
 
   test('frames that are not events are counted and logged, and every transaction still reaches the queue exactly once', async () => {
     const { apiUrl, queue, proxy, relay: running } = await relayBehindProxy();
@@ -213,7 +244,9 @@ describe('malformed and missing Event Stream frames', () => {
       { level: 'warn', msg: skipped, reason: 'binary frame' },
     ]);
     expect(running.relay.counters).toMatchObject({ malformedFrames: 3, reconnects: 3, relayed: 2, backfilled: 0 });
-    expect(sorted((await drainLedgerEvents(queue)).map(({ transaction_id }) => transaction_id))).toEqual(sorted([first.id, second.id]));
+    expect(sorted((await drainLedgerEvents(queue)).map(({ transaction_id }) => transaction_id))).toEqual(
+      sorted([first.id, second.id]),
+    );
   });
 
   test('a transaction whose frame never arrived reaches the queue through the idle probe and backfill', async () => {
@@ -239,7 +272,11 @@ describe('malformed and missing Event Stream frames', () => {
 
   test('a transaction whose frame never arrived reaches the queue although later blocks were relayed first', async () => {
     const { apiUrl, queue, proxy, relay: running } = await relayBehindProxy();
-    const [first, dropped, third] = signCreates('one frame dropped mid-stream', 3) as [SignedTransaction, SignedTransaction, SignedTransaction];
+    const [first, dropped, third] = signCreates('one frame dropped mid-stream', 3) as [
+      SignedTransaction,
+      SignedTransaction,
+      SignedTransaction,
+    ];
     proxy.rewrite = replacing(dropped.id);
     await commit(apiUrl, [first, dropped, third]);
     await running.waitUntilSent([first.id, dropped.id, third.id]);
@@ -261,7 +298,11 @@ describe('malformed and missing Event Stream frames', () => {
 
   test('a transaction whose frame arrived garbled reaches the queue although later blocks were relayed first', async () => {
     const { apiUrl, queue, proxy, relay: running } = await relayBehindProxy();
-    const [first, garbled, third] = signCreates('one frame garbled', 3) as [SignedTransaction, SignedTransaction, SignedTransaction];
+    const [first, garbled, third] = signCreates('one frame garbled', 3) as [
+      SignedTransaction,
+      SignedTransaction,
+      SignedTransaction,
+    ];
     proxy.rewrite = (frame) => replacing(garbled.id, frame.slice(0, -2))(frame);
     await commit(apiUrl, [first, garbled, third]);
     await running.waitUntilSent([first.id, garbled.id, third.id]);

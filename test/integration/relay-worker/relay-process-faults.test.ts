@@ -1,14 +1,14 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 
-import { startLocalStorage, type LocalStorage } from '../../../dev/azurite/local-storage';
+import { type LocalStorage, startLocalStorage } from '../../../dev/azurite/local-storage';
 import type { DevNode } from '../../../dev/bigchaindb/dev-node';
+import { type RelayProcess, spawnRelay } from '../../../dev/stack/relay-process';
 import { BlobCheckpointStore } from '../../../shared/blob-checkpoint-store';
 import type { LedgerEvent } from '../../../shared/ledger-event';
 import { generateKeyPair } from '../../../shared/transaction/signing';
 import { startTestNode } from '../../helpers/dev-node';
 import { drainLedgerEvents, postConcurrently, waitForQueueLength } from '../../helpers/ledger-queue';
-import { spawnRelay, type RelayProcess } from '../../../dev/stack/relay-process';
 import { createTransaction, postRaw, type SignedTransaction } from '../../helpers/transactions';
 
 // The relay as the WebJob runs it, killed without warning: no shutdown code runs, its lease is left to expire
@@ -43,7 +43,8 @@ function startRelayProcess(instanceId: string): RelayProcess {
   return relay;
 }
 
-const queueClient = () => QueueServiceClient.fromConnectionString(storage.connectionString).getQueueClient('ledger-events');
+const queueClient = () =>
+  QueueServiceClient.fromConnectionString(storage.connectionString).getQueueClient('ledger-events');
 const checkpointStore = () =>
   new BlobCheckpointStore({
     container: BlobServiceClient.fromConnectionString(storage.connectionString).getContainerClient('relay-checkpoints'),
@@ -59,14 +60,18 @@ function eventsById(events: readonly LedgerEvent[]): Map<string, LedgerEvent[]> 
 }
 
 test('after a hard stop in the middle of 2,000 transactions a restarted relay puts every one on the queue; only blocks above the checkpoint repeat', async () => {
-  const transactions = Array.from({ length: 2_000 }, (_, serial) => createTransaction(alice, { run: 'hard stop', serial }));
+  const transactions = Array.from({ length: 2_000 }, (_, serial) =>
+    createTransaction(alice, { run: 'hard stop', serial }),
+  );
   const last = transactions.at(-1) as SignedTransaction;
   const queue = queueClient();
   const crashed = startRelayProcess('relay-before-the-crash');
   await crashed.waitForLog(/^relaying live/);
 
   // Async mode, 32 in flight; the last in commit mode, so that it returns once every one is in a block.
-  const posting = postConcurrently(node.apiUrl, transactions.slice(0, -1), 'async', 32).then(() => postRaw(node.apiUrl, last, 'commit'));
+  const posting = postConcurrently(node.apiUrl, transactions.slice(0, -1), 'async', 32).then(() =>
+    postRaw(node.apiUrl, last, 'commit'),
+  );
   await waitForQueueLength(queue, 300);
   expect(await crashed.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
   expect((await posting).status).toBe(202);
@@ -107,7 +112,11 @@ test('of two relays started together one leads; when it is killed the other take
   const queue = queueClient();
   const pair = [startRelayProcess('relay-a'), startRelayProcess('relay-b')];
   const roles = await Promise.all(
-    pair.map(async (relay) => ((await relay.waitForLog(/^(leader lease acquired|standing by)/)).msg.startsWith('standing by') ? 'standby' : 'leader')),
+    pair.map(async (relay) =>
+      (await relay.waitForLog(/^(leader lease acquired|standing by)/)).msg.startsWith('standing by')
+        ? 'standby'
+        : 'leader',
+    ),
   );
   expect(sorted(roles)).toEqual(['leader', 'standby']);
   const [leader, standby] = (roles[0] === 'leader' ? pair : [...pair].reverse()) as [RelayProcess, RelayProcess];
@@ -134,5 +143,6 @@ test('of two relays started together one leads; when it is killed the other take
   expect(sorted(new Set(ids))).toEqual(sorted([before, ...after].map(({ id }) => id)));
   // The leader renewed its 15 s lease every 5 s, so it outlived the leader by 10 s at least.
   expect(takeoverMs).toBeGreaterThanOrEqual(9_000);
-  for (const relay of pair) expect(relay.entries.filter(({ msg }) => /^leader lease acquired/.test(msg))).toHaveLength(1);
+  for (const relay of pair)
+    expect(relay.entries.filter(({ msg }) => /^leader lease acquired/.test(msg))).toHaveLength(1);
 }, 60_000);

@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 
-import { startLocalStorage, type LocalStorage } from '../../../dev/azurite/local-storage';
+import { type LocalStorage, startLocalStorage } from '../../../dev/azurite/local-storage';
 import type { DevNode } from '../../../dev/bigchaindb/dev-node';
 import { readLeaseHolder } from '../../../relay-worker/leader-lease';
 import { decodeLedgerEvent } from '../../../shared/ledger-event';
@@ -43,13 +43,15 @@ async function startRelayProcess(): Promise<{ child: ChildProcess; output: strin
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
-  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       output.push(chunk.toString());
       if (output.join('').includes('relaying live')) resolve();
     });
-    child.once('exit', (code) => reject(new Error(`relay exited with ${code} before relaying: ${output.join('')}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`relay exited with ${String(code)} before relaying: ${output.join('')}`)),
+    );
   });
   return { child, output };
 }
@@ -65,7 +67,9 @@ test('on SIGTERM the relay finishes, keeps its checkpoint, releases its lease an
 
   expect(code).toBe(0);
   expect(output.join('')).toMatch(/"msg":"shutting down","reason":"SIGTERM"/);
-  const container = BlobServiceClient.fromConnectionString(storage.connectionString).getContainerClient('relay-checkpoints');
+  const container = BlobServiceClient.fromConnectionString(storage.connectionString).getContainerClient(
+    'relay-checkpoints',
+  );
   expect((await readLeaseHolder(container, 'ledger-events/leader')).state).toBe('available');
 
   const second = createTransaction(alice, { car: 'while stopped' });

@@ -5,16 +5,16 @@ import { join } from 'node:path';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { type QueueClient, QueueServiceClient } from '@azure/storage-queue';
 
-import { startLocalStorage, type LocalStorage } from '../../../dev/azurite/local-storage';
+import { type LocalStorage, startLocalStorage } from '../../../dev/azurite/local-storage';
 import type { DevNode } from '../../../dev/bigchaindb/dev-node';
+import { spawnRelay } from '../../../dev/stack/relay-process';
 import { RELAY_TELEMETRY } from '../../../relay-worker/relay-telemetry';
 import { generateKeyPair } from '../../../shared/transaction/signing';
 import { startTestNode } from '../../helpers/dev-node';
 import { generateTestCertificate, type IngestionRequest, startIngestionServer } from '../../helpers/ingestion-server';
 import { waitForQueueLength } from '../../helpers/ledger-queue';
 import { RecordingTelemetry } from '../../helpers/recording-telemetry';
-import { startRelay, type RelayHarness } from '../../helpers/relay-harness';
-import { spawnRelay } from '../../../dev/stack/relay-process';
+import { type RelayHarness, startRelay } from '../../helpers/relay-harness';
 import { createTransaction, postRaw, type SignedTransaction } from '../../helpers/transactions';
 
 // What the relay reports to its Telemetry, with real parts (dev node, Azurite) and a recording Telemetry.
@@ -65,7 +65,15 @@ describe('a run', () => {
     expect(telemetry.sumBy(RELAY_TELEMETRY.relayedEvents, 'source')).toEqual({ backfill: 3, stream: 4 });
     expect(running.relay.counters).toMatchObject({ backfilled: 3, relayed: 4 });
     const sends = telemetry.metric(RELAY_TELEMETRY.sendMs);
-    expect(sends.map(({ properties }) => properties?.['source']).sort()).toEqual(['backfill', 'backfill', 'backfill', 'stream', 'stream', 'stream', 'stream']);
+    expect(sends.map(({ properties }) => properties?.['source']).sort()).toEqual([
+      'backfill',
+      'backfill',
+      'backfill',
+      'stream',
+      'stream',
+      'stream',
+      'stream',
+    ]);
     expect(sends.every(({ value }) => value >= 0 && value < 30_000)).toBe(true);
 
     const heights = telemetry.metric(RELAY_TELEMETRY.checkpointHeight).map(({ value }) => value);
@@ -120,18 +128,31 @@ describe('the relay process', () => {
         NODE_EXTRA_CA_CERTS: caFile,
       });
       await relay.waitForLog(/^relaying live/);
-      const metrics = ingestion.waitForRequest((request: IngestionRequest) => request.body.includes(`"${RELAY_TELEMETRY.relayedEvents}"`));
+      const metrics = ingestion.waitForRequest((request: IngestionRequest) =>
+        request.body.includes(`"${RELAY_TELEMETRY.relayedEvents}"`),
+      );
       await commitCreates('live', 1);
       await waitForQueueLength(queue, 1);
 
       expect(await relay.stop('SIGTERM')).toEqual({ code: 0, signal: null });
-      const envelope = (JSON.parse((await metrics).body) as Record<string, unknown>[]).find((item) => JSON.stringify(item).includes(`"${RELAY_TELEMETRY.relayedEvents}"`));
+      const envelope = (JSON.parse((await metrics).body) as Record<string, unknown>[]).find((item) =>
+        JSON.stringify(item).includes(`"${RELAY_TELEMETRY.relayedEvents}"`),
+      );
       expect(envelope).toEqual(
         expect.objectContaining({
-          tags: expect.objectContaining({ 'ai.cloud.role': 'relay-worker', 'ai.cloud.roleInstance': 'relay-under-test' }),
+          tags: expect.objectContaining({
+            'ai.cloud.role': 'relay-worker',
+            'ai.cloud.roleInstance': 'relay-under-test',
+          }),
           data: {
             baseType: 'MetricData',
-            baseData: { ver: 2, metrics: [{ name: RELAY_TELEMETRY.relayedEvents, kind: 'Aggregation', value: 1, count: 1, min: 1, max: 1 }], properties: { source: 'stream' } },
+            baseData: {
+              ver: 2,
+              metrics: [
+                { name: RELAY_TELEMETRY.relayedEvents, kind: 'Aggregation', value: 1, count: 1, min: 1, max: 1 },
+              ],
+              properties: { source: 'stream' },
+            },
           },
         }),
       );

@@ -1,14 +1,20 @@
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { type QueueClient, QueueServiceClient } from '@azure/storage-queue';
 
-import { startLocalStorage, type LocalStorage } from '../../../dev/azurite/local-storage';
+import { type LocalStorage, startLocalStorage } from '../../../dev/azurite/local-storage';
 import type { DevNode } from '../../../dev/bigchaindb/dev-node';
 import type { LedgerEvent } from '../../../shared/ledger-event';
 import { generateKeyPair } from '../../../shared/transaction/signing';
 import { startTestNode } from '../../helpers/dev-node';
 import { drainLedgerEvents } from '../../helpers/ledger-queue';
-import { startRelay, type RelayHarness } from '../../helpers/relay-harness';
-import { createTransaction, outputTo, postRaw, transferTransaction, type SignedTransaction } from '../../helpers/transactions';
+import { type RelayHarness, startRelay } from '../../helpers/relay-harness';
+import {
+  createTransaction,
+  outputTo,
+  postRaw,
+  type SignedTransaction,
+  transferTransaction,
+} from '../../helpers/transactions';
 
 // The relay with real parts: the dev node over HTTP and WebSocket, Azurite queues and blobs.
 
@@ -76,7 +82,12 @@ describe('a clean run', () => {
         relayed_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       });
     }
-    expect(running.relay.counters).toMatchObject({ relayed: committed.length, backfilled: 0, duplicatesSkipped: 0, malformedFrames: 0 });
+    expect(running.relay.counters).toMatchObject({
+      relayed: committed.length,
+      backfilled: 0,
+      duplicatesSkipped: 0,
+      malformedFrames: 0,
+    });
   });
 });
 
@@ -113,6 +124,8 @@ describe('a silently dead stream', () => {
     const queued = (await drainLedgerEvents(queue)).map(({ transaction_id }) => transaction_id);
     expect(queued.sort()).toEqual(ids([...first, ...missed]).sort());
     expect(running.relay.counters.backfilled).toBe(missed.length);
-    expect(running.logs.some(({ msg }) => /went quiet but the node has transactions it did not deliver/.test(msg))).toBe(true);
+    expect(
+      running.logs.some(({ msg }) => /went quiet but the node has transactions it did not deliver/.test(msg)),
+    ).toBe(true);
   });
 });

@@ -2,13 +2,19 @@ import { getEventListeners, once } from 'node:events';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { listen } from '../../../dev/listen';
 import type { DevNode } from '../../../dev/bigchaindb/dev-node';
-import { TransactionRejectedError, UpstreamError } from '../../../shared/errors';
+import { listen } from '../../../dev/listen';
 import { BigchainDbClient, resolveStreamUrl } from '../../../shared/bigchaindb-client';
+import { TransactionRejectedError, UpstreamError } from '../../../shared/errors';
 import { generateKeyPair, type KeyPair } from '../../../shared/transaction/signing';
 import { startTestNode } from '../../helpers/dev-node';
-import { createTransaction, outputTo, postRaw, transferTransaction, type SignedTransaction } from '../../helpers/transactions';
+import {
+  createTransaction,
+  outputTo,
+  postRaw,
+  type SignedTransaction,
+  transferTransaction,
+} from '../../helpers/transactions';
 
 // The BigchainDB client over real HTTP: against the dev node, and against tiny local servers that
 // misbehave on purpose (never answer, answer junk, or are not there at all).
@@ -34,7 +40,11 @@ beforeAll(async () => {
   client = new BigchainDbClient({ apiUrl: node.apiUrl });
   alice = generateKeyPair();
   bob = generateKeyPair();
-  created = createTransaction(alice, { vin: 'WVWZZZ1KZAW000001', make: 'Volkswagen' }, { registeredBy: 'leasing company' });
+  created = createTransaction(
+    alice,
+    { vin: 'WVWZZZ1KZAW000001', make: 'Volkswagen' },
+    { registeredBy: 'leasing company' },
+  );
   createHeight = await commit(created);
   transferred = transferTransaction([{ tx: created, outputIndex: 0 }], [outputTo(bob)], [alice], { lessee: 'bob' });
   transferHeight = await commit(transferred);
@@ -54,8 +64,21 @@ function upstreamFailure(error: unknown): Record<string, unknown> {
   return { name, code, status, service, upstreamStatus, upstreamMessage, message };
 }
 
-function upstream(status: 502 | 503, message: string, upstreamStatus?: number, upstreamMessage?: string): Record<string, unknown> {
-  return { name: 'UpstreamError', code: 'UPSTREAM_FAILED', status, service: 'bigchaindb', upstreamStatus, upstreamMessage, message };
+function upstream(
+  status: 502 | 503,
+  message: string,
+  upstreamStatus?: number,
+  upstreamMessage?: string,
+): Record<string, unknown> {
+  return {
+    name: 'UpstreamError',
+    code: 'UPSTREAM_FAILED',
+    status,
+    service: 'bigchaindb',
+    upstreamStatus,
+    upstreamMessage,
+    message,
+  };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -96,7 +119,9 @@ describe('new BigchainDbClient', () => {
     ['http://127.0.0.1:9984/api/v1/?x=1', 'http://127.0.0.1:9984/api/v1/'],
   ])('refuses apiUrl %s, which does not end with /api/v1/', (apiUrl, shown) => {
     expect(() => new BigchainDbClient({ apiUrl })).toThrow(
-      new TypeError(`BigchainDB apiUrl must be an http(s) URL ending with /api/v1/, like http://127.0.0.1:9984/api/v1/; got ${shown}`),
+      new TypeError(
+        `BigchainDB apiUrl must be an http(s) URL ending with /api/v1/, like http://127.0.0.1:9984/api/v1/; got ${shown}`,
+      ),
     );
   });
 
@@ -152,7 +177,9 @@ describe('#getBlock', () => {
   });
 
   test.each([-1, 1.5, Number.NaN])('refuses height %p without asking the node', async (height) => {
-    await expect(client.getBlock(height)).rejects.toThrow(new RangeError(`block height must be a non-negative integer, got ${height}`));
+    await expect(client.getBlock(height)).rejects.toThrow(
+      new RangeError(`block height must be a non-negative integer, got ${height}`),
+    );
   });
 
   test('takes the HTML 404 of a wrong apiUrl for a failure, not for a missing block', async () => {
@@ -232,9 +259,13 @@ describe('#postTransaction', () => {
   });
 
   test('a double spend rejects with the node message naming the spent input', async () => {
-    const again = transferTransaction([{ tx: created, outputIndex: 0 }], [outputTo(alice)], [alice], { lessee: 'alice' });
+    const again = transferTransaction([{ tx: created, outputIndex: 0 }], [outputTo(alice)], [alice], {
+      lessee: 'alice',
+    });
     await expect(client.postTransaction(again, 'sync')).rejects.toThrow(
-      new TransactionRejectedError({ message: `Invalid transaction (DoubleSpend): input \`${created.id}\` was already spent` }),
+      new TransactionRejectedError({
+        message: `Invalid transaction (DoubleSpend): input \`${created.id}\` was already spent`,
+      }),
     );
   });
 });
@@ -246,7 +277,9 @@ describe('when the node is not there', () => {
     await stub.close();
     const gone = new BigchainDbClient({ apiUrl: stub.apiUrl });
     const error = await rejection(gone.getInfo());
-    expect(upstreamFailure(error)).toEqual(upstream(503, `bigchaindb is unreachable: GET / failed (connect ECONNREFUSED 127.0.0.1:${port})`));
+    expect(upstreamFailure(error)).toEqual(
+      upstream(503, `bigchaindb is unreachable: GET / failed (connect ECONNREFUSED 127.0.0.1:${port})`),
+    );
     // fetch's own error, from outside jest's realm, hence no toBeInstanceOf.
     expect((error as Error).cause).toMatchObject({ name: 'TypeError', message: 'fetch failed' });
   });
@@ -290,7 +323,9 @@ describe('when the node misbehaves', () => {
 
   test('a caller signal aborted before the call rejects with its reason and sends nothing', async () => {
     let requests = 0;
-    stub = await startStub(() => void requests++);
+    stub = await startStub(() => {
+      requests++;
+    });
     const reason = new Error('already shutting down');
     const pending = new BigchainDbClient({ apiUrl: stub.apiUrl }).getInfo(AbortSignal.abort(reason));
     expect(await rejection(pending)).toBe(reason);
@@ -309,7 +344,11 @@ describe('when the node misbehaves', () => {
     stub = await startStub((_request, response) => response.end('<html>proxy login</html>'));
     const junk = new BigchainDbClient({ apiUrl: stub.apiUrl });
     expect(upstreamFailure(await rejection(junk.getTransaction('a'.repeat(64))))).toEqual(
-      upstream(502, `bigchaindb replied to GET /api/v1/transactions/${'a'.repeat(64)} with a body that is not JSON`, 200),
+      upstream(
+        502,
+        `bigchaindb replied to GET /api/v1/transactions/${'a'.repeat(64)} with a body that is not JSON`,
+        200,
+      ),
     );
   });
 
@@ -318,7 +357,10 @@ describe('when the node misbehaves', () => {
     stub = await startStub((_request, response) => response.end(JSON.stringify(block)));
     const wrong = new BigchainDbClient({ apiUrl: stub.apiUrl });
     expect(upstreamFailure(await rejection(wrong.getBlock(3)))).toEqual(
-      upstream(502, "bigchaindb replied to GET /api/v1/blocks/3 with a malformed block: block /transactions/0/asset/id is required"),
+      upstream(
+        502,
+        'bigchaindb replied to GET /api/v1/blocks/3 with a malformed block: block /transactions/0/asset/id is required',
+      ),
     );
   });
 
@@ -350,7 +392,12 @@ describe('when the node misbehaves', () => {
     });
     const failing = new BigchainDbClient({ apiUrl: stub.apiUrl });
     expect(upstreamFailure(await rejection(failing.postTransaction(created, 'commit')))).toEqual(
-      upstream(502, 'bigchaindb replied 500 to POST /api/v1/transactions?mode=commit: Transaction validation failed', 500, 'Transaction validation failed'),
+      upstream(
+        502,
+        'bigchaindb replied 500 to POST /api/v1/transactions?mode=commit: Transaction validation failed',
+        500,
+        'Transaction validation failed',
+      ),
     );
   });
 
@@ -384,13 +431,21 @@ describe('resolveStreamUrl', () => {
   });
 
   test('keeps wss and a proxied port', () => {
-    expect(resolveStreamUrl(`wss://0.0.0.0:443${PATH}`, 'https://ledger.example.com/api/v1/')).toBe(`wss://ledger.example.com${PATH}`);
-    expect(resolveStreamUrl(`wss://0.0.0.0:8443${PATH}`, 'https://ledger.example.com/api/v1/')).toBe(`wss://ledger.example.com:8443${PATH}`);
-    expect(resolveStreamUrl(`wss://test.ipdb.io${PATH}`, 'https://test.ipdb.io/api/v1/')).toBe(`wss://test.ipdb.io${PATH}`);
+    expect(resolveStreamUrl(`wss://0.0.0.0:443${PATH}`, 'https://ledger.example.com/api/v1/')).toBe(
+      `wss://ledger.example.com${PATH}`,
+    );
+    expect(resolveStreamUrl(`wss://0.0.0.0:8443${PATH}`, 'https://ledger.example.com/api/v1/')).toBe(
+      `wss://ledger.example.com:8443${PATH}`,
+    );
+    expect(resolveStreamUrl(`wss://test.ipdb.io${PATH}`, 'https://test.ipdb.io/api/v1/')).toBe(
+      `wss://test.ipdb.io${PATH}`,
+    );
   });
 
   test('puts an IPv6 API host in brackets', () => {
-    expect(resolveStreamUrl(`ws://0.0.0.0:9985${PATH}`, 'http://[fd00::5]:9984/api/v1/')).toBe(`ws://[fd00::5]:9985${PATH}`);
+    expect(resolveStreamUrl(`ws://0.0.0.0:9985${PATH}`, 'http://[fd00::5]:9984/api/v1/')).toBe(
+      `ws://[fd00::5]:9985${PATH}`,
+    );
   });
 
   test("gives the dev node's own URL back, since the client reaches it where it advertises", async () => {

@@ -1,9 +1,13 @@
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 
-import { DEV_ACCOUNT_NAME, startLocalStorage, type LocalStorage } from '../../../dev/azurite/local-storage';
+import { DEV_ACCOUNT_NAME, type LocalStorage, startLocalStorage } from '../../../dev/azurite/local-storage';
 import { BlobCheckpointStore } from '../../../shared/blob-checkpoint-store';
-import { MemoryCheckpointStore, openCheckpointer, type CheckpointStore } from '../../../shared/checkpoint';
-import { CheckpointConflictError, CheckpointCorruptError, CheckpointUnavailableError } from '../../../shared/relay-errors';
+import { type CheckpointStore, MemoryCheckpointStore, openCheckpointer } from '../../../shared/checkpoint';
+import {
+  CheckpointConflictError,
+  CheckpointCorruptError,
+  CheckpointUnavailableError,
+} from '../../../shared/relay-errors';
 
 // The contract suite stays in this file: the brief for this suite allows no file under test/helpers/.
 
@@ -63,9 +67,16 @@ function describeCheckpointStoreContract(name: string, makeStore: () => Promise<
         const error = await rejection(store.write(9, stale));
 
         expect(error).toBeInstanceOf(CheckpointConflictError);
-        expect(error).toMatchObject({ name: 'CheckpointConflictError', code: 'RELAY_CHECKPOINT_CONFLICT', location, expectedVersion: stale });
+        expect(error).toMatchObject({
+          name: 'CheckpointConflictError',
+          code: 'RELAY_CHECKPOINT_CONFLICT',
+          location,
+          expectedVersion: stale,
+        });
         expect((error as Error).message).toMatch(
-          new RegExp(`^checkpoint "${escape(location)}": write refused, the stored version is no longer ${escape(stale)}$`),
+          new RegExp(
+            `^checkpoint "${escape(location)}": write refused, the stored version is no longer ${escape(stale)}$`,
+          ),
         );
         expect(await store.read()).toEqual({ height: 8, version: current });
       });
@@ -77,7 +88,9 @@ function describeCheckpointStoreContract(name: string, makeStore: () => Promise<
 
         expect(error).toBeInstanceOf(CheckpointConflictError);
         expect(error).toMatchObject({ code: 'RELAY_CHECKPOINT_CONFLICT', location, expectedVersion: undefined });
-        expect((error as Error).message).toBe(`checkpoint "${location}": first write refused, a checkpoint was stored by another writer`);
+        expect((error as Error).message).toBe(
+          `checkpoint "${location}": first write refused, a checkpoint was stored by another writer`,
+        );
         expect(await store.read()).toEqual({ height: 3, version: theirs });
       });
 
@@ -190,7 +203,10 @@ describeCheckpointStoreContract('MemoryCheckpointStore', () =>
 
 describeCheckpointStoreContract('BlobCheckpointStore', async () => {
   const container = await freshContainer();
-  return { store: new BlobCheckpointStore({ container, blobName: 'relay/checkpoint.json' }), location: `${container.containerName}/relay/checkpoint.json` };
+  return {
+    store: new BlobCheckpointStore({ container, blobName: 'relay/checkpoint.json' }),
+    location: `${container.containerName}/relay/checkpoint.json`,
+  };
 });
 
 describe('BlobCheckpointStore on Azurite', () => {
@@ -199,7 +215,10 @@ describe('BlobCheckpointStore on Azurite', () => {
   async function corruptWith(content: string): Promise<{ store: BlobCheckpointStore; location: string }> {
     const container = await freshContainer();
     await container.getBlockBlobClient(blobName).upload(content, Buffer.byteLength(content));
-    return { store: new BlobCheckpointStore({ container, blobName }), location: `${container.containerName}/${blobName}` };
+    return {
+      store: new BlobCheckpointStore({ container, blobName }),
+      location: `${container.containerName}/${blobName}`,
+    };
   }
 
   it('stores the height and the time as a JSON document', async () => {
@@ -212,7 +231,10 @@ describe('BlobCheckpointStore on Azurite', () => {
     const properties = await blob.getProperties();
     expect(properties.etag).toBe(version);
     expect(properties.contentType).toBe('application/json');
-    expect(JSON.parse((await blob.downloadToBuffer()).toString('utf8'))).toEqual({ height: 42, updatedAt: '2024-05-01T10:20:30.456Z' });
+    expect(JSON.parse((await blob.downloadToBuffer()).toString('utf8'))).toEqual({
+      height: 42,
+      updatedAt: '2024-05-01T10:20:30.456Z',
+    });
   });
 
   it('reads undefined while the container is missing and creates it on the first write', async () => {
@@ -235,15 +257,27 @@ describe('BlobCheckpointStore on Azurite', () => {
     const error = await rejection(store.write(2, version));
 
     expect(error).toBeInstanceOf(CheckpointConflictError);
-    expect(error).toMatchObject({ code: 'RELAY_CHECKPOINT_CONFLICT', location: `${container.containerName}/${blobName}`, expectedVersion: version });
+    expect(error).toMatchObject({
+      code: 'RELAY_CHECKPOINT_CONFLICT',
+      location: `${container.containerName}/${blobName}`,
+      expectedVersion: version,
+    });
   });
 
   it.each([
     ['text that is not JSON', 'height=7', 'not JSON'],
     ['an empty blob', '', 'not JSON'],
     ['a JSON array', '[7]', 'must be a JSON object'],
-    ['a negative height', '{"height":-1,"updatedAt":"2024-05-01T00:00:00.000Z"}', '/height must be a non-negative safe integer'],
-    ['a height as a string', '{"height":"7","updatedAt":"2024-05-01T00:00:00.000Z"}', '/height must be a non-negative safe integer'],
+    [
+      'a negative height',
+      '{"height":-1,"updatedAt":"2024-05-01T00:00:00.000Z"}',
+      '/height must be a non-negative safe integer',
+    ],
+    [
+      'a height as a string',
+      '{"height":"7","updatedAt":"2024-05-01T00:00:00.000Z"}',
+      '/height must be a non-negative safe integer',
+    ],
     ['no updatedAt', '{"height":7}', '/updatedAt must be a string'],
   ])('reading %s throws CheckpointCorruptError naming the blob and the rule', async (_what, content, reason) => {
     const { store, location } = await corruptWith(content);
@@ -258,27 +292,37 @@ describe('BlobCheckpointStore on Azurite', () => {
   it('openCheckpointer rejects a corrupt checkpoint instead of starting from the configured start', async () => {
     const { store } = await corruptWith('{"height":');
 
-    expect(await rejection(openCheckpointer(store))).toMatchObject({ code: 'RELAY_CHECKPOINT_CORRUPT', reason: 'not JSON' });
-  });
-
-  it.each(['read', 'write'] as const)('a %s refused by storage throws CheckpointUnavailableError with the status', async (operation) => {
-    const container = await freshContainer();
-    const wrongKey = Buffer.from('not the account key').toString('base64');
-    const intruder = BlobServiceClient.fromConnectionString(
-      `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT_NAME};AccountKey=${wrongKey};BlobEndpoint=${storage.blobEndpoint};`,
-    ).getContainerClient(container.containerName);
-    const store = new BlobCheckpointStore({ container: intruder, blobName });
-
-    const error = await rejection(operation === 'read' ? store.read() : store.write(1, undefined));
-
-    expect(error).toBeInstanceOf(CheckpointUnavailableError);
-    expect(error).toMatchObject({
-      name: 'CheckpointUnavailableError',
-      code: 'RELAY_CHECKPOINT_UNAVAILABLE',
-      location: `${container.containerName}/${blobName}`,
-      operation,
-      status: 403,
+    expect(await rejection(openCheckpointer(store))).toMatchObject({
+      code: 'RELAY_CHECKPOINT_CORRUPT',
+      reason: 'not JSON',
     });
-    expect((error as Error).message).toMatch(new RegExp(`^checkpoint "${escape(container.containerName)}/relay/checkpoint\\.json": ${operation} failed \\(HTTP 403\\): `));
   });
+
+  it.each(['read', 'write'] as const)(
+    'a %s refused by storage throws CheckpointUnavailableError with the status',
+    async (operation) => {
+      const container = await freshContainer();
+      const wrongKey = Buffer.from('not the account key').toString('base64');
+      const intruder = BlobServiceClient.fromConnectionString(
+        `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT_NAME};AccountKey=${wrongKey};BlobEndpoint=${storage.blobEndpoint};`,
+      ).getContainerClient(container.containerName);
+      const store = new BlobCheckpointStore({ container: intruder, blobName });
+
+      const error = await rejection(operation === 'read' ? store.read() : store.write(1, undefined));
+
+      expect(error).toBeInstanceOf(CheckpointUnavailableError);
+      expect(error).toMatchObject({
+        name: 'CheckpointUnavailableError',
+        code: 'RELAY_CHECKPOINT_UNAVAILABLE',
+        location: `${container.containerName}/${blobName}`,
+        operation,
+        status: 403,
+      });
+      expect((error as Error).message).toMatch(
+        new RegExp(
+          `^checkpoint "${escape(container.containerName)}/relay/checkpoint\\.json": ${operation} failed \\(HTTP 403\\): `,
+        ),
+      );
+    },
+  );
 });

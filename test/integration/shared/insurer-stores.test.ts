@@ -2,11 +2,17 @@ import { randomBytes } from 'node:crypto';
 
 import { TableClient } from '@azure/data-tables';
 
-import { startLocalStorage, type LocalStorage } from '../../../dev/azurite/local-storage';
+import { type LocalStorage, startLocalStorage } from '../../../dev/azurite/local-storage';
 import { createDriverStore } from '../../../shared/driver-store';
 import { CorruptRowError, UpstreamError } from '../../../shared/errors';
 import { quotePremium } from '../../../shared/leasing/pricing';
-import { createPolicyStore, MAX_POLICY_WRITE_ATTEMPTS, type CoveredPolicy, type ParkedPolicy, type Policy } from '../../../shared/policy-store';
+import {
+  type CoveredPolicy,
+  createPolicyStore,
+  MAX_POLICY_WRITE_ATTEMPTS,
+  type ParkedPolicy,
+  type Policy,
+} from '../../../shared/policy-store';
 import { createPremiumStore, type PremiumRecord } from '../../../shared/premium-store';
 import { createTableClient, createTableServiceClient } from '../../../shared/storage-clients';
 import { generateKeyPair } from '../../../shared/transaction/signing';
@@ -54,29 +60,59 @@ describe('driver store', () => {
     expect(first).toEqual({ created: true, record: { publicKey, history, updatedAt: '2025-01-01T10:00:00.000Z' } });
     const clean = { ...history, atFaultAccidents: [], claims: [] };
     const second = await drivers.putDriver(publicKey, clean, new Date('2025-02-01T10:00:00Z'));
-    expect(second).toEqual({ created: false, record: { publicKey, history: clean, updatedAt: '2025-02-01T10:00:00.000Z' } });
+    expect(second).toEqual({
+      created: false,
+      record: { publicKey, history: clean, updatedAt: '2025-02-01T10:00:00.000Z' },
+    });
     await expect(drivers.getDriver(publicKey)).resolves.toEqual(second.record);
   });
 
   test('a row whose history is not JSON is a CorruptRowError naming the row', async () => {
     const { publicKey } = generateKeyPair();
-    await tables.drivers.createEntity({ partitionKey: publicKey, rowKey: 'history', history: '{oops', updatedAt: '2025-01-01T00:00:00.000Z' });
-    const error = await createDriverStore(tables.drivers).getDriver(publicKey).catch((thrown: unknown) => thrown);
+    await tables.drivers.createEntity({
+      partitionKey: publicKey,
+      rowKey: 'history',
+      history: '{oops',
+      updatedAt: '2025-01-01T00:00:00.000Z',
+    });
+    const error = await createDriverStore(tables.drivers)
+      .getDriver(publicKey)
+      .catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(CorruptRowError);
-    expect(error).toMatchObject({ code: 'STORED_ROW_CORRUPT', table: 'drivers', partitionKey: publicKey, rowKey: 'history', reason: '/history is not JSON' });
+    expect(error).toMatchObject({
+      code: 'STORED_ROW_CORRUPT',
+      table: 'drivers',
+      partitionKey: publicKey,
+      rowKey: 'history',
+      reason: '/history is not JSON',
+    });
   });
 
   test('a row whose history breaks the schema names the field', async () => {
     const { publicKey } = generateKeyPair();
-    await tables.drivers.createEntity({ partitionKey: publicKey, rowKey: 'history', history: JSON.stringify({ ...history, licensedSince: 12 }), updatedAt: 'x' });
+    await tables.drivers.createEntity({
+      partitionKey: publicKey,
+      rowKey: 'history',
+      history: JSON.stringify({ ...history, licensedSince: 12 }),
+      updatedAt: 'x',
+    });
     await expect(createDriverStore(tables.drivers).getDriver(publicKey)).rejects.toThrow(
       new RegExp(`^row drivers/${publicKey}/history is corrupt: /licensedSince must be string$`),
     );
   });
 });
 
-function premium(assetId: string, height: number, overrides: Partial<PremiumRecord> = {}): Omit<PremiumRecord, 'notified'> {
-  const quote = quotePremium({ car: carAsset(), yearlyMileageKm: 15000, driver: history, asOf: new Date('2025-07-01T00:00:00Z') });
+function premium(
+  assetId: string,
+  height: number,
+  overrides: Partial<PremiumRecord> = {},
+): Omit<PremiumRecord, 'notified'> {
+  const quote = quotePremium({
+    car: carAsset(),
+    yearlyMileageKm: 15000,
+    driver: history,
+    asOf: new Date('2025-07-01T00:00:00Z'),
+  });
   return {
     assetId,
     transactionId: hex64(),
@@ -96,9 +132,15 @@ describe('premium store', () => {
   test('insertPremiumIfAbsent inserts once; a second insert keeps and returns the stored row', async () => {
     const premiums = createPremiumStore(tables.premiums);
     const first = premium(hex64(), 7);
-    await expect(premiums.insertPremiumIfAbsent(first)).resolves.toEqual({ inserted: true, record: { ...first, notified: false } });
+    await expect(premiums.insertPremiumIfAbsent(first)).resolves.toEqual({
+      inserted: true,
+      record: { ...first, notified: false },
+    });
     const again = { ...first, annualPremium: { amount: 1, currency: 'EUR' }, computedAt: '2025-07-02T08:00:00.000Z' };
-    await expect(premiums.insertPremiumIfAbsent(again)).resolves.toEqual({ inserted: false, record: { ...first, notified: false } });
+    await expect(premiums.insertPremiumIfAbsent(again)).resolves.toEqual({
+      inserted: false,
+      record: { ...first, notified: false },
+    });
     await expect(premiums.listPremiums(first.assetId)).resolves.toEqual([{ ...first, notified: false }]);
   });
 
@@ -107,13 +149,20 @@ describe('premium store', () => {
     const record = premium(hex64(), 3);
     await premiums.insertPremiumIfAbsent(record);
     await premiums.markNotified(record.assetId, record.transactionId);
-    await expect(premiums.insertPremiumIfAbsent(record)).resolves.toEqual({ inserted: false, record: { ...record, notified: true } });
+    await expect(premiums.insertPremiumIfAbsent(record)).resolves.toEqual({
+      inserted: false,
+      record: { ...record, notified: true },
+    });
   });
 
   test("listPremiums returns a car's rows in height order, whatever their keys, and only that car's", async () => {
     const premiums = createPremiumStore(tables.premiums);
     const assetId = hex64();
-    const rows = [premium(assetId, 30), premium(assetId, 10), premium(assetId, 20, { annualPremium: { amount: 1500, currency: 'EUR' } })];
+    const rows = [
+      premium(assetId, 30),
+      premium(assetId, 10),
+      premium(assetId, 20, { annualPremium: { amount: 1500, currency: 'EUR' } }),
+    ];
     for (const row of rows) await premiums.insertPremiumIfAbsent(row);
     await premiums.insertPremiumIfAbsent(premium(hex64(), 15));
     const listed = await premiums.listPremiums(assetId);
@@ -133,9 +182,14 @@ describe('premium store', () => {
     const premiums = createPremiumStore(tables.premiums);
     const record = premium(hex64(), 4);
     await premiums.insertPremiumIfAbsent(record);
-    await tables.premiums.updateEntity({ partitionKey: record.assetId, rowKey: record.transactionId, status: 'approved' }, 'Merge');
+    await tables.premiums.updateEntity(
+      { partitionKey: record.assetId, rowKey: record.transactionId, status: 'approved' },
+      'Merge',
+    );
     await expect(premiums.listPremiums(record.assetId)).rejects.toThrow(
-      new RegExp(`^row premiums/${record.assetId}/${record.transactionId} is corrupt: /status must be equal to one of the allowed values$`),
+      new RegExp(
+        `^row premiums/${record.assetId}/${record.transactionId} is corrupt: /status must be equal to one of the allowed values$`,
+      ),
     );
     await expect(premiums.insertPremiumIfAbsent(record)).rejects.toBeInstanceOf(CorruptRowError);
   });
@@ -224,18 +278,30 @@ describe('policy store', () => {
 
 describe('storage failures', () => {
   test('a missing table is an UpstreamError, never "no row"', async () => {
-    const missing = createTableClient({ kind: 'connectionString', connectionString: storage.connectionString }, 'nosuchtable');
-    const error = await createDriverStore(missing).getDriver(generateKeyPair().publicKey).catch((thrown: unknown) => thrown);
+    const missing = createTableClient(
+      { kind: 'connectionString', connectionString: storage.connectionString },
+      'nosuchtable',
+    );
+    const error = await createDriverStore(missing)
+      .getDriver(generateKeyPair().publicKey)
+      .catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(UpstreamError);
     expect(error).toMatchObject({ status: 503, service: 'storage', upstreamStatus: 404 });
-    expect((error as Error).message).toMatch(/^storage: read nosuchtable\/[1-9A-HJ-NP-Za-km-z]+\/history failed \(HTTP 404\): /);
+    expect((error as Error).message).toMatch(
+      /^storage: read nosuchtable\/[1-9A-HJ-NP-Za-km-z]+\/history failed \(HTTP 404\): /,
+    );
   });
 
   test('storage that is down is an UpstreamError without an upstream status', async () => {
     const down = await startLocalStorage({ host: '127.0.0.1' });
     await down.close();
-    const client = TableClient.fromConnectionString(down.connectionString, 'premiums', { allowInsecureConnection: true, retryOptions: { maxRetries: 0 } });
-    const error = await createPolicyStore(client).applyPolicyIfNewer(covered(hex64(), 1)).catch((thrown: unknown) => thrown);
+    const client = TableClient.fromConnectionString(down.connectionString, 'premiums', {
+      allowInsecureConnection: true,
+      retryOptions: { maxRetries: 0 },
+    });
+    const error = await createPolicyStore(client)
+      .applyPolicyIfNewer(covered(hex64(), 1))
+      .catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(UpstreamError);
     expect(error).toMatchObject({ status: 503, service: 'storage', upstreamStatus: undefined });
   });

@@ -40,7 +40,8 @@ afterEach(async () => {
   await ingestion.close();
 });
 
-const connectionStringFor = (server: IngestionServer): string => `InstrumentationKey=${INSTRUMENTATION_KEY};IngestionEndpoint=${server.url}`;
+const connectionStringFor = (server: IngestionServer): string =>
+  `InstrumentationKey=${INSTRUMENTATION_KEY};IngestionEndpoint=${server.url}`;
 
 /** Telemetry for `server` (default: the test's ingestion server) that trusts its certificate and logs to `lines`. */
 function start(options: Partial<TelemetryOptions> = {}, server = ingestion): Telemetry {
@@ -61,7 +62,8 @@ function envelopesOf(request: IngestionRequest): Record<string, unknown>[] {
   return JSON.parse(request.body) as Record<string, unknown>[];
 }
 
-const carries = (type: string) => (request: IngestionRequest) => request.body.includes(`"Microsoft.ApplicationInsights.${type}"`);
+const carries = (type: string) => (request: IngestionRequest) =>
+  request.body.includes(`"Microsoft.ApplicationInsights.${type}"`);
 
 const expectNoSecretLogged = (): void => {
   for (const line of lines) {
@@ -72,7 +74,8 @@ const expectNoSecretLogged = (): void => {
 
 describe('with a connection string', () => {
   test('loads the SDK only now, and on flush posts trackEvent("X", {a: 1}) to /v2.1/track under the cloud role', async () => {
-    const sdkLoaded = (): boolean => Object.keys(require.cache).some((path) => path.includes(`${sep}node_modules${sep}applicationinsights${sep}`));
+    const sdkLoaded = (): boolean =>
+      Object.keys(require.cache).some((path) => path.includes(`${sep}node_modules${sep}applicationinsights${sep}`));
     expect(sdkLoaded()).toBe(false);
     const telemetry = start();
     expect(sdkLoaded()).toBe(true);
@@ -105,7 +108,11 @@ describe('with a connection string', () => {
       expect.objectContaining({
         data: {
           baseType: 'MetricData',
-          baseData: { ver: 2, metrics: [{ name: 'RelaySendMs', kind: 'Aggregation', value: 8, count: 2, min: 3, max: 5 }], properties: { source: 'stream' } },
+          baseData: {
+            ver: 2,
+            metrics: [{ name: 'RelaySendMs', kind: 'Aggregation', value: 8, count: 2, min: 3, max: 5 }],
+            properties: { source: 'stream' },
+          },
         },
       }),
     ]);
@@ -202,10 +209,20 @@ describe('with an authentication string', () => {
   // App Service's managed identity endpoint, which ManagedIdentityCredential finds through these two variables.
   beforeEach(async () => {
     identity = createServer((request, response) => {
-      identityRequests.push({ url: request.url ?? '', header: request.headers['x-identity-header'] as string | undefined });
+      identityRequests.push({
+        url: request.url ?? '',
+        header: request.headers['x-identity-header'] as string | undefined,
+      });
       const expiresOn = String(Math.floor(Date.now() / 1_000) + 3_600);
       response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ access_token: 'token-of-the-identity', expires_on: expiresOn, resource: 'https://monitor.azure.com', token_type: 'Bearer' }));
+      response.end(
+        JSON.stringify({
+          access_token: 'token-of-the-identity',
+          expires_on: expiresOn,
+          resource: 'https://monitor.azure.com',
+          token_type: 'Bearer',
+        }),
+      );
     });
     await listen(identity, '127.0.0.1', 0);
     process.env['IDENTITY_ENDPOINT'] = `http://127.0.0.1:${(identity.address() as AddressInfo).port}/msi/token`;
@@ -213,7 +230,11 @@ describe('with an authentication string', () => {
   });
 
   afterEach(async () => {
-    for (const [name, value] of [['IDENTITY_ENDPOINT', saved.endpoint], ['IDENTITY_HEADER', saved.header]] as const) {
+    for (const [name, value] of [
+      ['IDENTITY_ENDPOINT', saved.endpoint],
+      ['IDENTITY_HEADER', saved.header],
+    ] as const) {
+      // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- unsetting an environment variable takes delete (assigning undefined stores "undefined")
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }

@@ -8,9 +8,9 @@ import {
   BlockLogAppendError,
   BlockLogCorruptError,
   type CommittedBlock,
-  type StoredBlock,
   encodeRecord,
   openBlockLog,
+  type StoredBlock,
 } from '../../../dev/bigchaindb/block-log';
 import { thrown } from '../../helpers/thrown';
 
@@ -55,7 +55,6 @@ function writeBlocks(list: readonly CommittedBlock[]): void {
 function record(json: string): string {
   return `${zlib.crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
 }
-
 
 describe('openBlockLog', () => {
   it('returns every appended block byte-for-byte after reopening', () => {
@@ -228,7 +227,9 @@ describe('#read', () => {
     log.close();
     const reopened = openBlockLog(file);
     expect(reopened.blocks.map((block) => block.refs)).toEqual(appended);
-    expect(reopened.blocks.map((block) => block.refs.map((ref) => reopened.log.read(ref)))).toEqual(blocks.map((b) => b.transactions));
+    expect(reopened.blocks.map((block) => block.refs.map((ref) => reopened.log.read(ref)))).toEqual(
+      blocks.map((b) => b.transactions),
+    );
     reopened.log.close();
   });
 });

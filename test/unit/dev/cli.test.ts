@@ -10,7 +10,6 @@ const DEFAULTS = {
   blockIntervalMs: undefined,
 };
 
-
 describe('parseDevNodeArguments', () => {
   describe('defaults', () => {
     it('leaves every option to the node except the chain folder, which is .devnode', () => {
@@ -41,12 +40,18 @@ describe('parseDevNodeArguments', () => {
 
     it('takes every flag together', () => {
       const args = [
-        '--host', '0.0.0.0',
-        '--port', '19984',
-        '--ws-port', '19985',
-        '--data', 'chain',
-        '--advertised-host', 'localhost',
-        '--block-interval-ms', '250',
+        '--host',
+        '0.0.0.0',
+        '--port',
+        '19984',
+        '--ws-port',
+        '19985',
+        '--data',
+        'chain',
+        '--advertised-host',
+        'localhost',
+        '--block-interval-ms',
+        '250',
       ];
 
       expect(parseDevNodeArguments(args)).toStrictEqual({

@@ -10,11 +10,17 @@ describe('npm run package arguments', () => {
   });
 
   it('build one package with --only, into --out', () => {
-    expect(parsePackageArguments(['--only', 'relay', '--out', '/tmp/out'], repoRoot)).toEqual({ repoRoot, outDir: '/tmp/out', only: ['relay'] });
+    expect(parsePackageArguments(['--only', 'relay', '--out', '/tmp/out'], repoRoot)).toEqual({
+      repoRoot,
+      outDir: '/tmp/out',
+      only: ['relay'],
+    });
   });
 
   it('refuse a package name it does not know, naming the ones it does', () => {
-    expect(() => parsePackageArguments(['--only', 'web'], repoRoot)).toThrow(/^--only must be one of functions, relay, got "web"$/);
+    expect(() => parsePackageArguments(['--only', 'web'], repoRoot)).toThrow(
+      /^--only must be one of functions, relay, got "web"$/,
+    );
   });
 
   it('refuse an unknown flag', () => {
@@ -37,6 +43,8 @@ describe('the summary', () => {
       bundleBytes: 11.5 * 1024 * 1024,
       bundledPackages: 249,
     };
-    expect(formatBuilt([built], '/repo')).toBe('dist/functions.zip  2.0 MB, 4 files (bundle 11.5 MB with 249 npm packages)\n');
+    expect(formatBuilt([built], '/repo')).toBe(
+      'dist/functions.zip  2.0 MB, 4 files (bundle 11.5 MB with 249 npm packages)\n',
+    );
   });
 });

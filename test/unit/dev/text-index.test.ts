@@ -73,7 +73,9 @@ describe('tokenizing', () => {
   });
 
   it('splits on dashes, punctuation, quotes and Unicode spaces', () => {
-    const index = indexOf({ a: { s: 'alpha-beta,gamma@delta:epsilon/zeta«eta»theta\u00a0iota\u2014kappa\u30fblambda' } });
+    const index = indexOf({
+      a: { s: 'alpha-beta,gamma@delta:epsilon/zeta«eta»theta\u00a0iota\u2014kappa\u30fblambda' },
+    });
 
     const tokens = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lambda'];
     expect(tokens.map((token) => index.search(token))).toEqual(tokens.map(() => ['a']));
@@ -233,9 +235,11 @@ describe('sealing postings', () => {
   // every fifth document. 140 documents of ~1,000 postings each fill two segments.
   const ids = Array.from({ length: 140 }, (_, k) => `doc${k}`);
   const documentOf = (k: number): string[] =>
-    Array.from({ length: 1000 }, (_, j) => Array<string>(1 + ((j + k) % 3)).fill(`w${j}`).join(' ')).filter(
-      (_, j) => j !== 0 || k % 5 !== 0,
-    );
+    Array.from({ length: 1000 }, (_, j) =>
+      Array<string>(1 + ((j + k) % 3))
+        .fill(`w${j}`)
+        .join(' '),
+    ).filter((_, j) => j !== 0 || k % 5 !== 0);
   const index = new TextIndex((id) => documentOf(Number(id.slice(3))));
   ids.forEach((id, k) => index.add(id, documentOf(k)));
 

@@ -45,12 +45,15 @@ describe('parseHostArguments', () => {
   });
 
   describe('bad port text', () => {
-    it.each(['x', '', '1.5', '7071a', '0x10', '65536', '-1', ' 80', '1e3'])('refuses --port=%j with the allowed range', (port) => {
-      const error = thrown(() => parseHostArguments([`--port=${port}`]));
+    it.each(['x', '', '1.5', '7071a', '0x10', '65536', '-1', ' 80', '1e3'])(
+      'refuses --port=%j with the allowed range',
+      (port) => {
+        const error = thrown(() => parseHostArguments([`--port=${port}`]));
 
-      expect(error).toBeInstanceOf(Error);
-      expect((error as Error).message).toBe(`--port must be a whole number from 0 to 65535, got "${port}"`);
-    });
+        expect(error).toBeInstanceOf(Error);
+        expect((error as Error).message).toBe(`--port must be a whole number from 0 to 65535, got "${port}"`);
+      },
+    );
 
     it('refuses --port with no value, with the parseArgs code', () => {
       expect(thrown(() => parseHostArguments(['--port']))).toMatchObject({
@@ -84,12 +87,17 @@ describe('parseHostArguments', () => {
   });
 
   describe('help', () => {
-    it.each([[['--help']], [['-h']], [['--port', '1', '--help']], [['--help', '--port', 'x']]])('answers help for %j', (args) => {
-      expect(parseHostArguments(args)).toBe('help');
-    });
+    it.each([[['--help']], [['-h']], [['--port', '1', '--help']], [['--help', '--port', 'x']]])(
+      'answers help for %j',
+      (args) => {
+        expect(parseHostArguments(args)).toBe('help');
+      },
+    );
 
     it('still refuses an unknown flag next to --help', () => {
-      expect(thrown(() => parseHostArguments(['--help', '--bogus']))).toMatchObject({ code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' });
+      expect(thrown(() => parseHostArguments(['--help', '--bogus']))).toMatchObject({
+        code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION',
+      });
     });
   });
 });

@@ -2,7 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { HostConfigError, parseTimeSpanMs, readHostJson, readLocalSettings } from '../../../dev/functions-host/host-config';
+import {
+  HostConfigError,
+  parseTimeSpanMs,
+  readHostJson,
+  readLocalSettings,
+} from '../../../dev/functions-host/host-config';
 import { thrown } from '../../helpers/thrown';
 
 let appRoot: string;
@@ -19,7 +24,8 @@ afterEach(() => {
   rmSync(appRoot, { recursive: true, force: true });
 });
 
-const writeJson = (file: string, content: unknown): void => writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+const writeJson = (file: string, content: unknown): void =>
+  writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
 const withQueues = (queues: Record<string, unknown>): unknown => ({ version: '2.0', extensions: { queues } });
 
 /** What JSON.parse says about `text`, so that expected messages do not depend on the Node version. */
@@ -60,18 +66,23 @@ describe('parseTimeSpanMs', () => {
     expect(parseTimeSpanMs(value, 'host.json', 'extensions.queues.maxPollingInterval')).toBe(ms);
   });
 
-  it.each(['', 'abc', '2', '-00:00:01', '00:00:02.12345678', '1:2:3:4', '00:00:02ms'])('refuses %j, naming file and key', (value) => {
-    expect(configError(() => parseTimeSpanMs(value, 'host.json', 'extensions.queues.visibilityTimeout'))).toEqual(
-      hostConfigError(
-        'host.json',
-        'extensions.queues.visibilityTimeout',
-        `must be a TimeSpan string such as "00:00:02" (hh:mm:ss), got ${JSON.stringify(value)}`,
-      ),
-    );
-  });
+  it.each(['', 'abc', '2', '-00:00:01', '00:00:02.12345678', '1:2:3:4', '00:00:02ms'])(
+    'refuses %j, naming file and key',
+    (value) => {
+      expect(configError(() => parseTimeSpanMs(value, 'host.json', 'extensions.queues.visibilityTimeout'))).toEqual(
+        hostConfigError(
+          'host.json',
+          'extensions.queues.visibilityTimeout',
+          `must be a TimeSpan string such as "00:00:02" (hh:mm:ss), got ${JSON.stringify(value)}`,
+        ),
+      );
+    },
+  );
 
   it('refuses a bare number, saying the Functions host reads it as days', () => {
-    expect(configError(() => parseTimeSpanMs(2000, 'app/host.json', 'extensions.queues.maxPollingInterval')).message).toBe(
+    expect(
+      configError(() => parseTimeSpanMs(2000, 'app/host.json', 'extensions.queues.maxPollingInterval')).message,
+    ).toBe(
       'app/host.json: extensions.queues.maxPollingInterval must be a TimeSpan string such as "00:00:02" (hh:mm:ss), got 2000; a bare number is read by the Functions host as days',
     );
   });
@@ -94,7 +105,9 @@ describe('readHostJson', () => {
     it('are validated like host.json itself', () => {
       writeJson(hostJsonFile, { version: '2.0' });
 
-      expect(() => readHostJson(appRoot, 'Development', { AzureFunctionsJobHost__extensions__queues__maxPollingInterval: '5' })).toThrow(HostConfigError);
+      expect(() =>
+        readHostJson(appRoot, 'Development', { AzureFunctionsJobHost__extensions__queues__maxPollingInterval: '5' }),
+      ).toThrow(HostConfigError);
     });
   });
 
@@ -191,7 +204,11 @@ describe('readHostJson', () => {
       writeJson(hostJsonFile, withQueues({ batchSize }));
 
       expect(configError(() => readHostJson(appRoot))).toEqual(
-        hostConfigError(hostJsonFile, 'extensions.queues.batchSize', `must be a whole number from 1 to 32, got ${JSON.stringify(batchSize)}`),
+        hostConfigError(
+          hostJsonFile,
+          'extensions.queues.batchSize',
+          `must be a whole number from 1 to 32, got ${JSON.stringify(batchSize)}`,
+        ),
       );
     });
 
@@ -199,7 +216,11 @@ describe('readHostJson', () => {
       writeJson(hostJsonFile, withQueues({ maxDequeueCount: 0 }));
 
       expect(configError(() => readHostJson(appRoot))).toEqual(
-        hostConfigError(hostJsonFile, 'extensions.queues.maxDequeueCount', 'must be a whole number from 1 to 1000, got 0'),
+        hostConfigError(
+          hostJsonFile,
+          'extensions.queues.maxDequeueCount',
+          'must be a whole number from 1 to 1000, got 0',
+        ),
       );
     });
 
@@ -207,7 +228,11 @@ describe('readHostJson', () => {
       writeJson(hostJsonFile, withQueues({ maxPollingInterval: '00:00:00.050' }));
 
       expect(configError(() => readHostJson(appRoot))).toEqual(
-        hostConfigError(hostJsonFile, 'extensions.queues.maxPollingInterval', 'must be at least 00:00:00.100, got 50 ms'),
+        hostConfigError(
+          hostJsonFile,
+          'extensions.queues.maxPollingInterval',
+          'must be at least 00:00:00.100, got 50 ms',
+        ),
       );
     });
 
@@ -242,7 +267,9 @@ describe('readHostJson', () => {
     it('refuses extensions that are not an object', () => {
       writeJson(hostJsonFile, { version: '2.0', extensions: [] });
 
-      expect(configError(() => readHostJson(appRoot))).toEqual(hostConfigError(hostJsonFile, 'extensions', 'must be an object'));
+      expect(configError(() => readHostJson(appRoot))).toEqual(
+        hostConfigError(hostJsonFile, 'extensions', 'must be an object'),
+      );
     });
 
     it('refuses malformed JSON with the parser message', () => {
@@ -257,12 +284,18 @@ describe('readHostJson', () => {
     it('refuses a document that is not an object', () => {
       writeJson(hostJsonFile, '["2.0"]');
 
-      expect(configError(() => readHostJson(appRoot))).toEqual(hostConfigError(hostJsonFile, '(document)', 'must be an object'));
+      expect(configError(() => readHostJson(appRoot))).toEqual(
+        hostConfigError(hostJsonFile, '(document)', 'must be an object'),
+      );
     });
 
     it('refuses a missing host.json, naming the file', () => {
       expect(configError(() => readHostJson(appRoot))).toEqual(
-        hostConfigError(hostJsonFile, '(document)', `cannot be read: ENOENT: no such file or directory, open '${hostJsonFile}'`),
+        hostConfigError(
+          hostJsonFile,
+          '(document)',
+          `cannot be read: ENOENT: no such file or directory, open '${hostJsonFile}'`,
+        ),
       );
     });
   });
@@ -309,7 +342,9 @@ describe('readLocalSettings', () => {
   ])('refuses the non-string value %j, naming Values.<key>', (value, shown) => {
     writeJson(localSettingsFile, { Values: { FUNCTIONS_WORKER_RUNTIME: 'node', Port: value } });
 
-    expect(configError(() => readLocalSettings(appRoot))).toEqual(hostConfigError(localSettingsFile, 'Values.Port', `must be a string, got ${shown}`));
+    expect(configError(() => readLocalSettings(appRoot))).toEqual(
+      hostConfigError(localSettingsFile, 'Values.Port', `must be a string, got ${shown}`),
+    );
   });
 
   it('refuses an encrypted file', () => {

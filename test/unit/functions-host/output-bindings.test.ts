@@ -15,7 +15,9 @@ describe('expandBlobPath', () => {
     });
 
     it('fills every expression and leaves the rest of the path alone', () => {
-      expect(expandBlobPath('leases/{partition}/{id}-{id}.json', { id: '7', partition: 'cars', unused: 'x' })).toBe('leases/cars/7-7.json');
+      expect(expandBlobPath('leases/{partition}/{id}-{id}.json', { id: '7', partition: 'cars', unused: 'x' })).toBe(
+        'leases/cars/7-7.json',
+      );
       expect(expandBlobPath('receipts/static.json', {})).toBe('receipts/static.json');
     });
   });

@@ -1,6 +1,11 @@
-import { compareRoutePrecedence, parseRouteTemplate, RouteTemplateError } from '../../../dev/functions-host/route-template';
+import {
+  compareRoutePrecedence,
+  parseRouteTemplate,
+  RouteTemplateError,
+} from '../../../dev/functions-host/route-template';
 
-const match = (template: string, path: string): Record<string, string> | undefined => parseRouteTemplate(template).match(path);
+const match = (template: string, path: string): Record<string, string> | undefined =>
+  parseRouteTemplate(template).match(path);
 
 describe('parseRouteTemplate', () => {
   describe('literals and parameters', () => {
@@ -94,11 +99,14 @@ describe('parseRouteTemplate', () => {
   });
 
   describe('constraints', () => {
-    const accepts = (constraint: string, value: string): boolean => match(`x/{v:${constraint}}`, `/x/${encodeURIComponent(value)}`) !== undefined;
+    const accepts = (constraint: string, value: string): boolean =>
+      match(`x/{v:${constraint}}`, `/x/${encodeURIComponent(value)}`) !== undefined;
 
     it('int accepts 32-bit integers with an optional sign and nothing else', () => {
       expect(['0', '42', '-7', '+7', '007', '2147483647', '-2147483648'].filter((v) => !accepts('int', v))).toEqual([]);
-      expect(['2147483648', '-2147483649', '1.5', '1e3', 'x', '0x1A', '１'].filter((v) => accepts('int', v))).toEqual([]);
+      expect(['2147483648', '-2147483649', '1.5', '1e3', 'x', '0x1A', '１'].filter((v) => accepts('int', v))).toEqual(
+        [],
+      );
     });
 
     it('long accepts 64-bit integers', () => {
@@ -113,7 +121,9 @@ describe('parseRouteTemplate', () => {
 
     it('guid accepts the N, D, B and P formats in any case', () => {
       const d = '0f8fad5b-d9cb-469f-a165-70867728950e';
-      expect([d, d.toUpperCase(), d.replace(/-/g, ''), `{${d}}`, `(${d})`].filter((v) => !accepts('guid', v))).toEqual([]);
+      expect([d, d.toUpperCase(), d.replace(/-/g, ''), `{${d}}`, `(${d})`].filter((v) => !accepts('guid', v))).toEqual(
+        [],
+      );
       expect([d.slice(1), `${d}0`, d.replace('0', 'g'), `{${d}`].filter((v) => accepts('guid', v))).toEqual([]);
     });
 
@@ -189,26 +199,52 @@ describe('parseRouteTemplate', () => {
       ['{id}/{ID}', "Invalid route template '{id}/{ID}': the parameter 'ID' appears more than once."],
       ['{*rest}/x', "Invalid route template '{*rest}/x': the catch-all parameter 'rest' must be the last segment."],
       ['x/{*rest?}', "Invalid route template 'x/{*rest?}': the catch-all parameter 'rest' cannot be marked optional."],
-      ['files/{name}.{ext}', "Invalid route template 'files/{name}.{ext}': the segment '{name}.{ext}' mixes literal text and parameters, which this local host does not support."],
-      ['v{n}', "Invalid route template 'v{n}': the segment 'v{n}' mixes literal text and parameters, which this local host does not support."],
+      [
+        'files/{name}.{ext}',
+        "Invalid route template 'files/{name}.{ext}': the segment '{name}.{ext}' mixes literal text and parameters, which this local host does not support.",
+      ],
+      [
+        'v{n}',
+        "Invalid route template 'v{n}': the segment 'v{n}' mixes literal text and parameters, which this local host does not support.",
+      ],
       ['x/{id:integer}', "Invalid route template 'x/{id:integer}': unknown constraint 'integer'."],
       ['x/{id:}', "Invalid route template 'x/{id:}': unknown constraint ''."],
-      ['x/{d:datetime}', "Invalid route template 'x/{d:datetime}': the ASP.NET constraint 'datetime' is not supported by this local host."],
+      [
+        'x/{d:datetime}',
+        "Invalid route template 'x/{d:datetime}': the ASP.NET constraint 'datetime' is not supported by this local host.",
+      ],
       ['x/{id:int(3)}', "Invalid route template 'x/{id:int(3)}': constraint 'int': it takes no arguments."],
       ['x/{id:min}', "Invalid route template 'x/{id:min}': constraint 'min': it takes 1 integer argument, got ''."],
-      ['x/{id:range(1)}', "Invalid route template 'x/{id:range(1)}': constraint 'range': it takes 2 integer arguments, got '1'."],
-      ['x/{id:range(5,1)}', "Invalid route template 'x/{id:range(5,1)}': constraint 'range': its minimum is greater than its maximum."],
-      ['x/{id:length(a)}', "Invalid route template 'x/{id:length(a)}': constraint 'length': it takes 1 integer argument, got 'a'."],
-      ['x/{id:minlength(3}', "Invalid route template 'x/{id:minlength(3}': the arguments of constraint 'minlength' have no closing ')'."],
+      [
+        'x/{id:range(1)}',
+        "Invalid route template 'x/{id:range(1)}': constraint 'range': it takes 2 integer arguments, got '1'.",
+      ],
+      [
+        'x/{id:range(5,1)}',
+        "Invalid route template 'x/{id:range(5,1)}': constraint 'range': its minimum is greater than its maximum.",
+      ],
+      [
+        'x/{id:length(a)}',
+        "Invalid route template 'x/{id:length(a)}': constraint 'length': it takes 1 integer argument, got 'a'.",
+      ],
+      [
+        'x/{id:minlength(3}',
+        "Invalid route template 'x/{id:minlength(3}': the arguments of constraint 'minlength' have no closing ')'.",
+      ],
       ['x/{id:regex()}', "Invalid route template 'x/{id:regex()}': constraint 'regex': it needs a pattern."],
-      ['x/{id:int}x', "Invalid route template 'x/{id:int}x': the segment '{id:int}x' mixes literal text and parameters, which this local host does not support."],
+      [
+        'x/{id:int}x',
+        "Invalid route template 'x/{id:int}x': the segment '{id:int}x' mixes literal text and parameters, which this local host does not support.",
+      ],
       ['x/{id:int?x}', "Invalid route template 'x/{id:int?x}': '{id:int?x}' has unexpected text '?x'."],
     ])('rejects %s, naming the template and the problem', (template, message) => {
       expect(problem(template)).toBe(message);
     });
 
     it('rejects a regex constraint whose pattern does not compile', () => {
-      expect(problem('x/{id:regex(a[)}')).toMatch(/^Invalid route template 'x\/\{id:regex\(a\[\)\}': constraint 'regex': its pattern is not a valid regular expression \(.+\)\.$/);
+      expect(problem('x/{id:regex(a[)}')).toMatch(
+        /^Invalid route template 'x\/\{id:regex\(a\[\)\}': constraint 'regex': its pattern is not a valid regular expression \(.+\)\.$/,
+      );
     });
   });
 
@@ -225,7 +261,12 @@ describe('parseRouteTemplate', () => {
     });
 
     it('puts literals before constrained parameters, before parameters, before catch-alls', () => {
-      expect(order('items/{*rest}', 'items/{id}', 'items/{id:int}', 'items/new')).toEqual(['items/new', 'items/{id:int}', 'items/{id}', 'items/{*rest}']);
+      expect(order('items/{*rest}', 'items/{id}', 'items/{id:int}', 'items/new')).toEqual([
+        'items/new',
+        'items/{id:int}',
+        'items/{id}',
+        'items/{*rest}',
+      ]);
     });
 
     it('decides on the first differing segment, a shorter template first when one is a prefix of the other', () => {

@@ -1,12 +1,13 @@
 import {
   parseTimerSchedule,
   startTimerTrigger,
-  TimerScheduleError,
   type TimerInfo,
+  TimerScheduleError,
 } from '../../../dev/functions-host/timer-trigger';
 import { thrown } from '../../helpers/thrown';
 
-const nextAfter = (schedule: string, after: string): string => parseTimerSchedule('nightly', schedule).next(new Date(after)).toISOString();
+const nextAfter = (schedule: string, after: string): string =>
+  parseTimerSchedule('nightly', schedule).next(new Date(after)).toISOString();
 
 /** Every occurrence after `after`, `count` of them, each computed from the one before. */
 function occurrences(schedule: string, after: string, count: number): string[] {
@@ -172,7 +173,11 @@ describe('startTimerTrigger', () => {
         { Schedule: { AdjustForDST: true }, ScheduleStatus: null, IsPastDue: false },
         {
           Schedule: { AdjustForDST: true },
-          ScheduleStatus: { Last: '2026-01-01T00:00:15.000Z', Next: '2026-01-01T00:00:45.000Z', LastUpdated: '2026-01-01T00:00:30.000Z' },
+          ScheduleStatus: {
+            Last: '2026-01-01T00:00:15.000Z',
+            Next: '2026-01-01T00:00:45.000Z',
+            LastUpdated: '2026-01-01T00:00:30.000Z',
+          },
           IsPastDue: false,
         },
       ]);

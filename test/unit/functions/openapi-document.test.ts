@@ -4,8 +4,8 @@ import { getDriverOptions } from '../../../functions/get-driver';
 import { healthOptions } from '../../../functions/health';
 import { leaseCarOptions } from '../../../functions/lease-car';
 import { ledgerEventsWebhookOptions, webhookBodySchema } from '../../../functions/ledger-events-webhook';
-import { buildOpenApiDocument } from '../../../functions/openapi-document';
 import { openApiOptions } from '../../../functions/openapi';
+import { buildOpenApiDocument } from '../../../functions/openapi-document';
 import { putDriverOptions } from '../../../functions/put-driver';
 import { registerCarOptions } from '../../../functions/register-car';
 import { returnCarOptions } from '../../../functions/return-car';
@@ -26,7 +26,10 @@ const registrations = [
   submitTransactionOptions,
 ];
 
-type Operation = { security?: unknown[]; requestBody?: { content: { 'application/json': { schema: { $ref: string } } } } };
+type Operation = {
+  security?: unknown[];
+  requestBody?: { content: { 'application/json': { schema: { $ref: string } } } };
+};
 const document = buildOpenApiDocument() as {
   openapi: string;
   paths: Record<string, Record<string, Operation>>;
@@ -37,7 +40,10 @@ const operationsOfRegistrations = registrations.flatMap(({ route, methods, authL
   methods.map((method) => ({ key: `${method.toLowerCase()} /${route}`, anonymous: authLevel === 'anonymous' })),
 );
 const operationsOfDocument = Object.entries(document.paths).flatMap(([path, operations]) =>
-  Object.entries(operations).map(([method, operation]) => ({ key: `${method} ${path}`, anonymous: Array.isArray(operation.security) && operation.security.length === 0 })),
+  Object.entries(operations).map(([method, operation]) => ({
+    key: `${method} ${path}`,
+    anonymous: Array.isArray(operation.security) && operation.security.length === 0,
+  })),
 );
 
 describe('the OpenAPI document', () => {
@@ -65,8 +71,13 @@ describe('the OpenAPI document', () => {
   });
 
   it('describes the transaction body from the v2.0 schema with its definitions hoisted', () => {
-    const transaction = document.components.schemas['Transaction'] as { required: string[]; properties: Record<string, unknown> };
-    expect(transaction.required).toEqual(expect.arrayContaining(['id', 'inputs', 'outputs', 'operation', 'metadata', 'asset', 'version']));
+    const transaction = document.components.schemas['Transaction'] as {
+      required: string[];
+      properties: Record<string, unknown>;
+    };
+    expect(transaction.required).toEqual(
+      expect.arrayContaining(['id', 'inputs', 'outputs', 'operation', 'metadata', 'asset', 'version']),
+    );
     expect(JSON.stringify(transaction)).not.toContain('#/definitions/');
   });
 });

@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { ManagedIdentityCredential } from '@azure/identity';
 
 import { DEPLOYED_NODE_OPTIONS } from '../../../bench/relay/relay-process';
-import { functionsSettingNames, parseFunctionsSettings, parseRelaySettings, relaySettingNames, type SettingNames } from '../../../shared/settings';
+import {
+  functionsSettingNames,
+  parseFunctionsSettings,
+  parseRelaySettings,
+  relaySettingNames,
+  type SettingNames,
+} from '../../../shared/settings';
 import { resolveStorageConnection, type StorageService } from '../../../shared/storage-connection';
 import { objectVariable } from '../../helpers/bicep-source';
 
@@ -15,21 +21,24 @@ import { objectVariable } from '../../helpers/bicep-source';
 /** Settings a service's code reads but infra/ leaves unset on purpose, each with the reason (README "Deploy to Azure" repeats them). */
 const DOCUMENTED_OPTIONAL: Readonly<Record<'functions' | 'relay', Readonly<Record<string, string>>>> = {
   functions: {
-    AzureWebJobsStorage: 'a connection string would carry the account key; the identity-based AzureWebJobsStorage__* settings are set instead',
+    AzureWebJobsStorage:
+      'a connection string would carry the account key; the identity-based AzureWebJobsStorage__* settings are set instead',
     BIGCHAINDB_REQUEST_TIMEOUT_MS: 'the 10 s default budget per BigchainDB request suits a network in the same region',
   },
   relay: {
-    AzureWebJobsStorage: 'a connection string would carry the account key; the identity-based AzureWebJobsStorage__* settings are set instead',
+    AzureWebJobsStorage:
+      'a connection string would carry the account key; the identity-based AzureWebJobsStorage__* settings are set instead',
     RELAY_STORAGE_CONNECTION: 'its default, AzureWebJobsStorage, is the connection the relay is given',
     LEDGER_EVENTS_QUEUE: 'must stay ledger-events, the queue the Functions trigger names in its code',
-    RELAY_START_HEIGHT: 'with no checkpoint yet the relay starts at block 0, so the insurer sees the whole chain once; a stored checkpoint always wins',
-    RELAY_SEND_CONCURRENCY: 'tuning; the default suits (README, the relay\'s settings)',
-    RELAY_MAX_BUFFERED_EVENTS: 'tuning; the default suits (README, the relay\'s settings)',
-    RELAY_BACKFILL_BATCH_BLOCKS: 'tuning; the default suits (README, the relay\'s settings)',
-    RELAY_PING_INTERVAL_MS: 'tuning; the default suits (README, the relay\'s settings)',
-    RELAY_IDLE_PROBE_MS: 'tuning; the default suits (README, the relay\'s settings)',
-    RELAY_RECONNECT_MAX_DELAY_MS: 'tuning; the default suits (README, the relay\'s settings)',
-    RELAY_LEASE_SECONDS: 'tuning; the default suits (README, the relay\'s settings)',
+    RELAY_START_HEIGHT:
+      'with no checkpoint yet the relay starts at block 0, so the insurer sees the whole chain once; a stored checkpoint always wins',
+    RELAY_SEND_CONCURRENCY: "tuning; the default suits (README, the relay's settings)",
+    RELAY_MAX_BUFFERED_EVENTS: "tuning; the default suits (README, the relay's settings)",
+    RELAY_BACKFILL_BATCH_BLOCKS: "tuning; the default suits (README, the relay's settings)",
+    RELAY_PING_INTERVAL_MS: "tuning; the default suits (README, the relay's settings)",
+    RELAY_IDLE_PROBE_MS: "tuning; the default suits (README, the relay's settings)",
+    RELAY_RECONNECT_MAX_DELAY_MS: "tuning; the default suits (README, the relay's settings)",
+    RELAY_LEASE_SECONDS: "tuning; the default suits (README, the relay's settings)",
     RELAY_INSTANCE_ID: 'host name and process id tell the instances apart',
     WEBJOBS_SHUTDOWN_FILE: 'App Service sets it for every WebJob run',
   },
@@ -59,19 +68,30 @@ const FLEX_UNSUPPORTED = [
 
 /** A service's settings in infra/, with literal Bicep strings unquoted and expressions kept as written. */
 function bicepSettings(file: string): Map<string, string> {
-  return new Map([...objectVariable(file, 'appSettings')].map(([name, raw]) => [name, /^'[^'$]*'$/.test(raw) ? raw.slice(1, -1) : raw]));
+  return new Map(
+    [...objectVariable(file, 'appSettings')].map(([name, raw]) => [
+      name,
+      /^'[^'$]*'$/.test(raw) ? raw.slice(1, -1) : raw,
+    ]),
+  );
 }
 
 /** An environment holding `settings` that records every name read from it. */
-function recordingEnvironment(settings: Map<string, string>): { env: Record<string, string | undefined>; read: Set<string> } {
+function recordingEnvironment(settings: Map<string, string>): {
+  env: Record<string, string | undefined>;
+  read: Set<string>;
+} {
   const read = new Set<string>();
-  const env = new Proxy({} as Record<string, string | undefined>, {
-    get: (_target, name) => {
-      if (typeof name !== 'string') return undefined;
-      read.add(name);
-      return settings.get(name);
+  const env = new Proxy(
+    {},
+    {
+      get: (_target, name) => {
+        if (typeof name !== 'string') return undefined;
+        read.add(name);
+        return settings.get(name);
+      },
     },
-  });
+  );
   return { env, read };
 }
 
@@ -99,7 +119,9 @@ const SERVICES: readonly Service[] = [
     names: functionsSettingNames,
     readSettings: (env) => {
       ignoringSettingsErrors(() => parseFunctionsSettings(env));
-      return (['blob', 'queue', 'table'] as const).map((service) => resolveStorageConnection(env, 'AzureWebJobsStorage', service));
+      return (['blob', 'queue', 'table'] as const).map((service) =>
+        resolveStorageConnection(env, 'AzureWebJobsStorage', service),
+      );
     },
   },
   {
@@ -108,7 +130,8 @@ const SERVICES: readonly Service[] = [
     names: relaySettingNames,
     readSettings: (env) => {
       ignoringSettingsErrors(() => parseRelaySettings(env));
-      const connection = env['RELAY_STORAGE_CONNECTION'] ?? String(relaySettingNames.optional['RELAY_STORAGE_CONNECTION']);
+      const connection =
+        env['RELAY_STORAGE_CONNECTION'] ?? String(relaySettingNames.optional['RELAY_STORAGE_CONNECTION']);
       // relay-worker/main.ts resolves the queue and the checkpoint container's blob service, and nothing else.
       const services: StorageService[] = ['queue', 'blob'];
       return services.map((service) => resolveStorageConnection(env, connection, service));
@@ -131,11 +154,17 @@ describe.each(SERVICES)('the $name app settings in infra/$file', (service) => {
   });
 
   it('leave unset only settings the code reads and treats as optional', () => {
-    expect(Object.keys(optional).filter((name) => !read.has(name) || service.names.required.includes(name) || settings.has(name))).toEqual([]);
+    expect(
+      Object.keys(optional).filter(
+        (name) => !read.has(name) || service.names.required.includes(name) || settings.has(name),
+      ),
+    ).toEqual([]);
   });
 
   it('hold nothing the code does not read, apart from settings the platform reads', () => {
-    const unread = [...settings.keys()].filter((name) => !read.has(name) && !PLATFORM_SETTINGS[service.name].some((pattern) => pattern.test(name)));
+    const unread = [...settings.keys()].filter(
+      (name) => !read.has(name) && !PLATFORM_SETTINGS[service.name].some((pattern) => pattern.test(name)),
+    );
     expect(unread).toEqual([]);
   });
 
@@ -149,7 +178,9 @@ describe.each(SERVICES)('the $name app settings in infra/$file', (service) => {
   });
 
   it('send telemetry with an Entra ID token of that identity (Application Insights has local authentication off)', () => {
-    expect(settings.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')).toBe("'ClientId=${identityClientId};Authorization=AAD'");
+    expect(settings.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')).toBe(
+      "'ClientId=${identityClientId};Authorization=AAD'",
+    );
   });
 });
 
@@ -168,8 +199,12 @@ describe('the Functions app settings', () => {
   });
 
   it('take the signing key and the webhook secret from Key Vault by reference, never as values', () => {
-    expect(settings.get('LEASING_COMPANY_PRIVATE_KEY')).toBe("'@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${signingKeySecretName}/)'");
-    expect(settings.get('LEDGER_WEBHOOK_SECRET')).toBe("'@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${webhookSecretName}/)'");
+    expect(settings.get('LEASING_COMPANY_PRIVATE_KEY')).toBe(
+      "'@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${signingKeySecretName}/)'",
+    );
+    expect(settings.get('LEDGER_WEBHOOK_SECRET')).toBe(
+      "'@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${webhookSecretName}/)'",
+    );
   });
 });
 
@@ -179,8 +214,11 @@ describe('README "Deploy to Azure"', () => {
   const end = readme.indexOf('\n## ', start + 1);
   const section = start === -1 ? '' : readme.slice(start, end === -1 ? undefined : end);
 
-  it.each(Object.entries(DOCUMENTED_OPTIONAL))('names each setting the %s app leaves unset on purpose', (_, optional) => {
-    expect(section.length).toBeGreaterThan(0);
-    expect(Object.keys(optional).filter((name) => !section.includes(`\`${name}\``))).toEqual([]);
-  });
+  it.each(Object.entries(DOCUMENTED_OPTIONAL))(
+    'names each setting the %s app leaves unset on purpose',
+    (_, optional) => {
+      expect(section.length).toBeGreaterThan(0);
+      expect(Object.keys(optional).filter((name) => !section.includes(`\`${name}\``))).toEqual([]);
+    },
+  );
 });

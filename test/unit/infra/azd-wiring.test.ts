@@ -17,7 +17,12 @@ function serviceBlock(name: string): string {
   return match[1] as string;
 }
 
-const SERVICES: readonly { readonly service: string; readonly host: string; readonly pkg: PackageName; readonly bicep: string }[] = [
+const SERVICES: readonly {
+  readonly service: string;
+  readonly host: string;
+  readonly pkg: PackageName;
+  readonly bicep: string;
+}[] = [
   { service: 'api', host: 'function', pkg: 'functions', bicep: 'app/functions.bicep' },
   { service: 'relay', host: 'appservice', pkg: 'relay', bicep: 'app/relay.bicep' },
 ];
@@ -28,13 +33,19 @@ describe('azure.yaml', () => {
     expect([...services.matchAll(/^ {2}(\w+):$/gm)].map((match) => match[1])).toEqual(['api', 'relay']);
   });
 
-  it.each(SERVICES)('deploys $service to the $host tagged azd-service-name: $service, from the folder npm run package stages', ({ service, host, pkg, bicep }) => {
-    const block = serviceBlock(service);
-    expect(block).toContain(`    host: ${host}\n`);
-    expect(block).toContain(`    dist: dist/${PACKAGE_FOLDERS[pkg]}\n`);
-    expect(block.match(/run: (.+)/g)).toEqual([`run: npm run package -- --only ${pkg}`, `run: npm run package -- --only ${pkg}`]);
-    expect(readBicep(bicep)).toContain(`tags: union(tags, {\n    'azd-service-name': '${service}'\n  })`);
-  });
+  it.each(SERVICES)(
+    'deploys $service to the $host tagged azd-service-name: $service, from the folder npm run package stages',
+    ({ service, host, pkg, bicep }) => {
+      const block = serviceBlock(service);
+      expect(block).toContain(`    host: ${host}\n`);
+      expect(block).toContain(`    dist: dist/${PACKAGE_FOLDERS[pkg]}\n`);
+      expect(block.match(/run: (.+)/g)).toEqual([
+        `run: npm run package -- --only ${pkg}`,
+        `run: npm run package -- --only ${pkg}`,
+      ]);
+      expect(readBicep(bicep)).toContain(`tags: union(tags, {\n    'azd-service-name': '${service}'\n  })`);
+    },
+  );
 
   it('never builds the Functions package remotely: it is a finished bundle', () => {
     expect(serviceBlock('api')).toContain('    remoteBuild: false\n');
@@ -42,14 +53,26 @@ describe('azure.yaml', () => {
 });
 
 describe('infra/main.parameters.json', () => {
-  const parameters = (JSON.parse(readFileSync(join(repoRoot, 'infra', 'main.parameters.json'), 'utf8')) as { parameters: Record<string, { value: string }> })
-    .parameters;
-  const declared = [...readBicep('main.bicep').matchAll(/^param (\w+) (\w+)( = .+)?$/gm)].map((match) => ({ name: match[1] as string, hasDefault: match[3] !== undefined }));
+  const parameters = (
+    JSON.parse(readFileSync(join(repoRoot, 'infra', 'main.parameters.json'), 'utf8')) as {
+      parameters: Record<string, { value: string }>;
+    }
+  ).parameters;
+  const declared = [...readBicep('main.bicep').matchAll(/^param (\w+) (\w+)( = .+)?$/gm)].map((match) => ({
+    name: match[1] as string,
+    hasDefault: match[3] !== undefined,
+  }));
 
   it('gives every parameter of main.bicep without a default from the azd environment, and nothing else', () => {
-    expect(declared.filter(({ hasDefault }) => !hasDefault).map(({ name }) => name).filter((name) => !(name in parameters))).toEqual([]);
+    expect(
+      declared
+        .filter(({ hasDefault }) => !hasDefault)
+        .map(({ name }) => name)
+        .filter((name) => !(name in parameters)),
+    ).toEqual([]);
     expect(Object.keys(parameters).filter((name) => !declared.some((param) => param.name === name))).toEqual([]);
-    for (const [name, { value }] of Object.entries(parameters)) expect({ name, value }).toEqual({ name, value: expect.stringMatching(/^\$\{[A-Z][A-Z0-9_]*\}$/) });
+    for (const [name, { value }] of Object.entries(parameters))
+      expect({ name, value }).toEqual({ name, value: expect.stringMatching(/^\$\{[A-Z][A-Z0-9_]*\}$/) });
   });
 
   it('takes environment name, location and principal from azd', () => {
@@ -68,8 +91,17 @@ describe('infra/**/*.bicep', () => {
       lines.forEach((line, index) => {
         if (!line.startsWith('param ')) return;
         const decorators: string[] = [];
-        for (let at = index - 1; at >= 0 && !/^(param |var |resource |module |output |targetScope|\/\/|$)/.test(lines[at] ?? ''); at--) decorators.push(lines[at] ?? '');
-        expect({ file, line, described: decorators.some((decorator) => decorator.startsWith('@description(')) }).toEqual({ file, line, described: true });
+        for (
+          let at = index - 1;
+          at >= 0 && !/^(param |var |resource |module |output |targetScope|\/\/|$)/.test(lines[at] ?? '');
+          at--
+        )
+          decorators.push(lines[at] ?? '');
+        expect({
+          file,
+          line,
+          described: decorators.some((decorator) => decorator.startsWith('@description(')),
+        }).toEqual({ file, line, described: true });
       });
     }
   });

@@ -28,7 +28,8 @@ interface Assignment {
 }
 
 function assignments(): Assignment[] {
-  const roleName = (variable: string): string => roleVariables.find((role) => role.variable === variable)?.comment ?? `<unknown ${variable}>`;
+  const roleName = (variable: string): string =>
+    roleVariables.find((role) => role.variable === variable)?.comment ?? `<unknown ${variable}>`;
   return readBicep(RBAC)
     .split(/\n(?=resource )/)
     .filter((block) => /^resource \w+ 'Microsoft\.Authorization\/roleAssignments@/.test(block))
@@ -50,7 +51,11 @@ describe('infra/app/rbac.bicep', () => {
   it('holds every role definition id in a variable whose comment names the role, each a documented built-in role', () => {
     expect(roleVariables.length).toBeGreaterThan(0);
     for (const { guid, variable, comment } of roleVariables) {
-      expect({ guid, inVariable: variable !== undefined, comment }).toEqual({ guid, inVariable: true, comment: DOCUMENTED_ROLES[guid] });
+      expect({ guid, inVariable: variable !== undefined, comment }).toEqual({
+        guid,
+        inVariable: true,
+        comment: DOCUMENTED_ROLES[guid],
+      });
     }
   });
 
@@ -67,7 +72,13 @@ describe('infra/app/rbac.bicep', () => {
         principal: 'identityPrincipalId',
         conditional: false,
       },
-      { symbol: 'identitySecretsUser', roles: ['Key Vault Secrets User'], scope: 'vault', principal: 'identityPrincipalId', conditional: false },
+      {
+        symbol: 'identitySecretsUser',
+        roles: ['Key Vault Secrets User'],
+        scope: 'vault',
+        principal: 'identityPrincipalId',
+        conditional: false,
+      },
       {
         symbol: 'identityMetricsPublisher',
         roles: ['Monitoring Metrics Publisher'],
@@ -82,17 +93,25 @@ describe('infra/app/rbac.bicep', () => {
         principal: 'userPrincipalId',
         conditional: true,
       },
-      { symbol: 'userSecretsOfficer', roles: ['Key Vault Secrets Officer'], scope: 'vault', principal: 'userPrincipalId', conditional: true },
+      {
+        symbol: 'userSecretsOfficer',
+        roles: ['Key Vault Secrets Officer'],
+        scope: 'vault',
+        principal: 'userPrincipalId',
+        conditional: true,
+      },
     ]);
   });
 
   it('names each assignment guid(scope, principal, role), so that a redeployment finds it again', () => {
-    const blocks = readBicep(RBAC).split(/\n(?=resource )/).filter((block) => block.includes("'Microsoft.Authorization/roleAssignments@"));
+    const blocks = readBicep(RBAC)
+      .split(/\n(?=resource )/)
+      .filter((block) => block.includes("'Microsoft.Authorization/roleAssignments@"));
     for (const block of blocks) {
       const scope = /^ {2,4}scope: (\w+)$/m.exec(block)?.[1];
       const principal = /^ {4,6}principalId: (\w+)$/m.exec(block)?.[1];
       const role = /roleDefinitions', (\w+)\)/.exec(block)?.[1];
-      expect(block).toContain(`name: guid(${scope}.id, ${principal}, ${role})`);
+      expect(block).toContain(`name: guid(${String(scope)}.id, ${String(principal)}, ${String(role)})`);
     }
   });
 });

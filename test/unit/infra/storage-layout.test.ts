@@ -1,5 +1,5 @@
 import { STORAGE_LAYOUT } from '../../../dev/provision-storage';
-import { relaySettingNames, functionsSettingNames } from '../../../shared/settings';
+import { functionsSettingNames, relaySettingNames } from '../../../shared/settings';
 import { readBicep, stringArrayVariable, stringVariable } from '../../helpers/bicep-source';
 
 // The storage infra/ creates is the storage the code uses: the same queues, tables and checkpoint container the
@@ -21,7 +21,12 @@ describe('infra/app/storage.bicep', () => {
 
   it('allows no shared-key access, no public blobs and no TLS below 1.2', () => {
     const storage = readBicep(STORAGE);
-    for (const line of ['allowSharedKeyAccess: false', 'allowBlobPublicAccess: false', "minimumTlsVersion: 'TLS1_2'", 'supportsHttpsTrafficOnly: true']) {
+    for (const line of [
+      'allowSharedKeyAccess: false',
+      'allowBlobPublicAccess: false',
+      "minimumTlsVersion: 'TLS1_2'",
+      'supportsHttpsTrafficOnly: true',
+    ]) {
       expect(storage).toContain(`\n    ${line}\n`);
     }
   });

@@ -31,9 +31,12 @@ describe('parseRelayArguments', () => {
   });
 
   describe('--help', () => {
-    it.each([[['--help']], [['-h']], [['status', '--help']], [['replay', '-h']], [['bogus', '--help']]])('%j asks for help', (args) => {
-      expect(parseRelayArguments(args)).toStrictEqual({ name: 'help' });
-    });
+    it.each([[['--help']], [['-h']], [['status', '--help']], [['replay', '-h']], [['bogus', '--help']]])(
+      '%j asks for help',
+      (args) => {
+        expect(parseRelayArguments(args)).toStrictEqual({ name: 'help' });
+      },
+    );
   });
 
   describe('usage errors', () => {
@@ -54,7 +57,10 @@ describe('parseRelayArguments', () => {
       [['replay', '--from', '1e3'], '--from must be a block height (a whole number from 0), got "1e3"'],
       [['replay', '--from', '0x10'], '--from must be a block height (a whole number from 0), got "0x10"'],
       [['replay', '--from', ' 1'], '--from must be a block height (a whole number from 0), got " 1"'],
-      [['replay', '--from', '9007199254740992'], '--from must be a block height (a whole number from 0), got "9007199254740992"'],
+      [
+        ['replay', '--from', '9007199254740992'],
+        '--from must be a block height (a whole number from 0), got "9007199254740992"',
+      ],
       [['replay', '--from', '1', '--to', 'next'], '--to must be a block height (a whole number from 0), got "next"'],
       [['replay', '--from', '5', '--to', '3'], '--from (5) must not be above --to (3)'],
       [['status', '--from', '3'], '--from is not an option of status'],
@@ -139,7 +145,9 @@ describe('progress lines', () => {
   });
 
   it('a replay that found no block says so in the singular and plural forms it needs', () => {
-    expect(formatReplayProgress({ blocks: 0, messages: 0, lastHeight: null, done: true })).toBe('replay done: 0 blocks, 0 messages\n');
+    expect(formatReplayProgress({ blocks: 0, messages: 0, lastHeight: null, done: true })).toBe(
+      'replay done: 0 blocks, 0 messages\n',
+    );
     expect(formatReplayProgress({ blocks: 1, messages: 1, lastHeight: 3, done: true })).toBe(
       'replay done: 1 block (through block 3), 1 message\n',
     );

@@ -27,7 +27,8 @@ async function modulesLoadedByRelay(): Promise<string[]> {
 describe('the relay worker process', () => {
   it('loads the queue client but not the signing stack (crypto-conditions, core-js)', async () => {
     const loaded = await modulesLoadedByRelay();
-    const inPackage = (name: string): string[] => loaded.filter((path) => path.split(/[\\/]/).join('/').includes(`/node_modules/${name}/`));
+    const inPackage = (name: string): string[] =>
+      loaded.filter((path) => path.split(/[\\/]/).join('/').includes(`/node_modules/${name}/`));
 
     expect(inPackage('@azure/storage-queue').length).toBeGreaterThan(0);
     expect({

@@ -1,9 +1,13 @@
 import { Transaction } from 'bigchaindb-driver';
 import { Fulfillment } from 'crypto-conditions';
 
-import { conditionUriFromDetails, fulfillmentFromDetails, parseFulfillmentUri } from '../../../shared/transaction/fulfillment';
-import { signedDigest, signingPayload } from '../../../shared/transaction/transaction-hash';
+import {
+  conditionUriFromDetails,
+  fulfillmentFromDetails,
+  parseFulfillmentUri,
+} from '../../../shared/transaction/fulfillment';
 import { generateKeyPair } from '../../../shared/transaction/signing';
+import { signedDigest, signingPayload } from '../../../shared/transaction/transaction-hash';
 import { createTransaction, outputTo, transferTransaction } from '../../helpers/transactions';
 
 const alice = generateKeyPair();
@@ -28,8 +32,8 @@ describe('parseFulfillmentUri', () => {
 
   test('reads a 1-of-2 threshold fulfillment through the library', () => {
     const condition = Transaction.makeThresholdCondition(1, [
-      Transaction.makeEd25519Condition(bob.publicKey, false) as never,
-      Transaction.makeEd25519Condition(alice.publicKey, false) as never,
+      Transaction.makeEd25519Condition(bob.publicKey, false),
+      Transaction.makeEd25519Condition(alice.publicKey, false),
     ]);
     const created = createTransaction(alice, { car: 'x' }, null, [Transaction.makeOutput(condition)]);
     const spend = transferTransaction([{ tx: created, outputIndex: 0 }], [outputTo(alice)], [bob]);
@@ -49,8 +53,8 @@ describe('conditionUriFromDetails', () => {
   test('gives the driver-made URI for Ed25519 and threshold details', () => {
     const ed25519 = Transaction.makeEd25519Condition(alice.publicKey);
     const threshold = Transaction.makeThresholdCondition(1, [
-      Transaction.makeEd25519Condition(bob.publicKey, false) as never,
-      Transaction.makeEd25519Condition(alice.publicKey, false) as never,
+      Transaction.makeEd25519Condition(bob.publicKey, false),
+      Transaction.makeEd25519Condition(alice.publicKey, false),
     ]);
 
     expect(conditionUriFromDetails(ed25519.details as never)).toBe(ed25519.uri);

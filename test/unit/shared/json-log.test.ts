@@ -9,7 +9,12 @@ describe('jsonLinesLog', () => {
     log({ level: 'warn', msg: 'shown', height: 7 });
 
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0] as string)).toEqual({ time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), level: 'warn', msg: 'shown', height: 7 });
+    expect(JSON.parse(lines[0] as string)).toEqual({
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      level: 'warn',
+      msg: 'shown',
+      height: 7,
+    });
     expect(lines[0]).toMatch(/\n$/);
   });
 
@@ -33,6 +38,10 @@ describe('jsonLinesLog', () => {
     const error = Object.assign(new Error('lost'), { code: 'RELAY_LEASE_LOST' });
     jsonLinesLog((line) => lines.push(line))({ level: 'error', msg: 'failed', error });
 
-    expect(JSON.parse(lines[0] as string).error).toEqual({ name: 'Error', message: 'lost', code: 'RELAY_LEASE_LOST' });
+    expect((JSON.parse(lines[0] as string) as { error: unknown }).error).toEqual({
+      name: 'Error',
+      message: 'lost',
+      code: 'RELAY_LEASE_LOST',
+    });
   });
 });

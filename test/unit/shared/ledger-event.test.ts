@@ -2,9 +2,9 @@ import { ValidationError } from '../../../shared/errors';
 import {
   decodeLedgerEvent,
   encodeLedgerEvent,
+  type LedgerEvent,
   ledgerEventSchema,
   parseLedgerEvent,
-  type LedgerEvent,
 } from '../../../shared/ledger-event';
 import { thrown } from '../../helpers/thrown';
 
@@ -13,13 +13,20 @@ const ASSET_ID = '0b1c2d3e4f5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1
 
 // Type-level: the type derived from the schema accepts a well-formed event and refuses a wrong one
 // (`tsc --noEmit` fails if FromSchema ever loosens the type so that an @ts-expect-error stops erring).
-const EVENT: LedgerEvent = { transaction_id: TX_ID, asset_id: ASSET_ID, height: 7, source: 'stream', relayed_at: '2025-11-25T17:00:00.000Z' };
+const EVENT: LedgerEvent = {
+  transaction_id: TX_ID,
+  asset_id: ASSET_ID,
+  height: 7,
+  source: 'stream',
+  relayed_at: '2025-11-25T17:00:00.000Z',
+};
 // @ts-expect-error an unknown source
 const _unknownSource: LedgerEvent = { ...EVENT, source: 'poll' };
 // @ts-expect-error a missing field
 const _missingField: LedgerEvent = { transaction_id: TX_ID, asset_id: ASSET_ID, height: 7, source: 'stream' };
 // @ts-expect-error a height as text
 const _textHeight: LedgerEvent = { ...EVENT, height: '7' };
+// eslint-disable-next-line @typescript-eslint/no-meaningless-void-operator -- reads the compile-time-only fixtures above, for noUnusedLocals
 void [_unknownSource, _missingField, _textHeight];
 
 const JSON_TEXT =
@@ -57,7 +64,13 @@ describe('#encodeLedgerEvent', () => {
   });
 
   test('writes the same text whatever the key order of the event object', () => {
-    const shuffled: LedgerEvent = { relayed_at: EVENT.relayed_at, source: 'stream', height: 7, asset_id: ASSET_ID, transaction_id: TX_ID };
+    const shuffled: LedgerEvent = {
+      relayed_at: EVENT.relayed_at,
+      source: 'stream',
+      height: 7,
+      asset_id: ASSET_ID,
+      transaction_id: TX_ID,
+    };
     expect(encodeLedgerEvent(shuffled)).toBe(BASE64_TEXT);
   });
 
@@ -78,7 +91,9 @@ describe('#decodeLedgerEvent', () => {
   });
 
   test('refuses plain JSON text, which the queue trigger would send to poison', () => {
-    expect(validationFailure(thrown(() => decodeLedgerEvent(JSON_TEXT)))).toEqual(failure('', 'base64', 'ledger event is not base64 text'));
+    expect(validationFailure(thrown(() => decodeLedgerEvent(JSON_TEXT)))).toEqual(
+      failure('', 'base64', 'ledger event is not base64 text'),
+    );
   });
 
   test('refuses base64 of bytes that are not UTF-8', () => {
@@ -90,7 +105,9 @@ describe('#decodeLedgerEvent', () => {
 
   test('refuses base64 of text that is not JSON', () => {
     const text = Buffer.from('height=7').toString('base64');
-    expect(validationFailure(thrown(() => decodeLedgerEvent(text)))).toEqual(failure('', 'json', 'ledger event is not JSON once base64-decoded'));
+    expect(validationFailure(thrown(() => decodeLedgerEvent(text)))).toEqual(
+      failure('', 'json', 'ledger event is not JSON once base64-decoded'),
+    );
   });
 
   test('refuses base64 JSON that breaks the schema, naming the field', () => {
@@ -123,9 +140,27 @@ describe('#parseLedgerEvent', () => {
     ['a fractional height', { height: 1.5 }, '/height', 'type', 'must be integer'],
     ['a height as text', { height: '7' }, '/height', 'type', 'must be integer'],
     ['a negative height', { height: -1 }, '/height', 'minimum', 'must be >= 0'],
-    ['an unknown source', { source: 'poll' }, '/source', 'enum', 'must be one of "stream", "backfill", "webhook", "replay"'],
-    ['a relayed_at that is no date', { relayed_at: 'yesterday' }, '/relayed_at', 'format', 'must match format "date-time"'],
-    ['a relayed_at without time zone', { relayed_at: '2025-11-25T17:00:00' }, '/relayed_at', 'format', 'must match format "date-time"'],
+    [
+      'an unknown source',
+      { source: 'poll' },
+      '/source',
+      'enum',
+      'must be one of "stream", "backfill", "webhook", "replay"',
+    ],
+    [
+      'a relayed_at that is no date',
+      { relayed_at: 'yesterday' },
+      '/relayed_at',
+      'format',
+      'must match format "date-time"',
+    ],
+    [
+      'a relayed_at without time zone',
+      { relayed_at: '2025-11-25T17:00:00' },
+      '/relayed_at',
+      'format',
+      'must match format "date-time"',
+    ],
     ['a relayed_at as epoch milliseconds', { relayed_at: 1764090000000 }, '/relayed_at', 'type', 'must be string'],
   ];
 
@@ -136,8 +171,11 @@ describe('#parseLedgerEvent', () => {
 
   test.each(Object.keys(EVENT))('refuses an event without %s', (key) => {
     const event: Record<string, unknown> = { ...EVENT };
+    // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- removes each required property in turn from a plain object
     delete event[key];
-    expect(validationFailure(thrown(() => parseLedgerEvent(event)))).toEqual(failure(`/${key}`, 'required', `ledger event /${key} is required`));
+    expect(validationFailure(thrown(() => parseLedgerEvent(event)))).toEqual(
+      failure(`/${key}`, 'required', `ledger event /${key} is required`),
+    );
   });
 
   test('refuses an extra property, naming it', () => {
@@ -157,6 +195,8 @@ describe('#parseLedgerEvent', () => {
     ['an array', [EVENT]],
     ['the base64 text itself', BASE64_TEXT],
   ])('refuses %s as a whole', (_case, value) => {
-    expect(validationFailure(thrown(() => parseLedgerEvent(value)))).toEqual(failure('', 'type', 'ledger event must be object'));
+    expect(validationFailure(thrown(() => parseLedgerEvent(value)))).toEqual(
+      failure('', 'type', 'ledger event must be object'),
+    );
   });
 });

@@ -1,4 +1,9 @@
-import { decodePremiumChange, encodePremiumChange, premiumChangeOf, type PremiumChange } from '../../../shared/premium-change';
+import {
+  decodePremiumChange,
+  encodePremiumChange,
+  type PremiumChange,
+  premiumChangeOf,
+} from '../../../shared/premium-change';
 import type { PremiumRecord } from '../../../shared/premium-store';
 
 const change: PremiumChange = {
@@ -14,7 +19,12 @@ const change: PremiumChange = {
 
 describe('premium-changes messages', () => {
   test('premiumChangeOf keeps exactly the announced fields of a premium record', () => {
-    const record = { ...change, factors: {}, relayedAt: '2025-07-01T07:59:59.000Z', notified: false } as unknown as PremiumRecord;
+    const record = {
+      ...change,
+      factors: {},
+      relayedAt: '2025-07-01T07:59:59.000Z',
+      notified: false,
+    } as unknown as PremiumRecord;
     expect(premiumChangeOf(record)).toEqual(change);
   });
 
@@ -30,6 +40,8 @@ describe('premium-changes messages', () => {
   });
 
   test('decode refuses text that is not base64 of JSON', () => {
-    expect(() => decodePremiumChange(Buffer.from('{oops').toString('base64'))).toThrow(/^premium change is not base64 of JSON$/);
+    expect(() => decodePremiumChange(Buffer.from('{oops').toString('base64'))).toThrow(
+      /^premium change is not base64 of JSON$/,
+    );
   });
 });

@@ -65,7 +65,10 @@ describe('parseJson', () => {
   });
 
   test('keeps floats and long integers lossless', () => {
-    expect(parseJson('[1.50, 12345678901234567]')).toEqual([new LosslessNumber('1.50'), new LosslessNumber('12345678901234567')]);
+    expect(parseJson('[1.50, 12345678901234567]')).toEqual([
+      new LosslessNumber('1.50'),
+      new LosslessNumber('12345678901234567'),
+    ]);
   });
 
   test('keeps the last of duplicate keys, as Python does', () => {

@@ -26,26 +26,41 @@ describe('parseRelaySettings', () => {
 
   test('reads the Application Insights authentication string, which must say Authorization=AAD', () => {
     const authenticationString = 'ClientId=5e1f0c1a-0000-4000-8000-000000000001;Authorization=AAD';
-    const settings = parseRelaySettings({ BIGCHAINDB_URL: 'http://node', APPLICATIONINSIGHTS_AUTHENTICATION_STRING: authenticationString });
+    const settings = parseRelaySettings({
+      BIGCHAINDB_URL: 'http://node',
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: authenticationString,
+    });
     expect(settings.applicationInsightsAuthenticationString).toBe(authenticationString);
-    expect(() => parseRelaySettings({ BIGCHAINDB_URL: 'http://node', APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=x' })).toThrow(
-      /^invalid settings: APPLICATIONINSIGHTS_AUTHENTICATION_STRING must match pattern /,
-    );
+    expect(() =>
+      parseRelaySettings({ BIGCHAINDB_URL: 'http://node', APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=x' }),
+    ).toThrow(/^invalid settings: APPLICATIONINSIGHTS_AUTHENTICATION_STRING must match pattern /);
   });
 
-  test.each(['http://node:9984/api/v1', 'http://node:9984/api/v1/', 'http://node:9984/'])('reads %s as the API root', (url) => {
-    expect(parseRelaySettings({ BIGCHAINDB_URL: url }).bigchainDbApiUrl).toBe('http://node:9984/api/v1/');
-  });
+  test.each(['http://node:9984/api/v1', 'http://node:9984/api/v1/', 'http://node:9984/'])(
+    'reads %s as the API root',
+    (url) => {
+      expect(parseRelaySettings({ BIGCHAINDB_URL: url }).bigchainDbApiUrl).toBe('http://node:9984/api/v1/');
+    },
+  );
 
   test('converts numbers given as strings, as app settings always are', () => {
-    const settings = parseRelaySettings({ BIGCHAINDB_URL: 'https://node', RELAY_SEND_CONCURRENCY: '8', RELAY_START_HEIGHT: '120' });
+    const settings = parseRelaySettings({
+      BIGCHAINDB_URL: 'https://node',
+      RELAY_SEND_CONCURRENCY: '8',
+      RELAY_START_HEIGHT: '120',
+    });
     expect([settings.sendConcurrency, settings.startHeight]).toEqual([8, 120]);
   });
 
   test('names every bad or missing setting in one error, without their values', () => {
     let error: unknown;
     try {
-      parseRelaySettings({ RELAY_SEND_CONCURRENCY: 'lots', RELAY_LEASE_SECONDS: '5', LEDGER_EVENTS_QUEUE: 'Bad_Name', SECRET_LOOKING: 'x' });
+      parseRelaySettings({
+        RELAY_SEND_CONCURRENCY: 'lots',
+        RELAY_LEASE_SECONDS: '5',
+        LEDGER_EVENTS_QUEUE: 'Bad_Name',
+        SECRET_LOOKING: 'x',
+      });
     } catch (thrown) {
       error = thrown;
     }
@@ -84,18 +99,32 @@ describe('parseFunctionsSettings', () => {
       checkpointContainer: 'relay-checkpoints',
       applicationInsightsConnectionString: undefined,
     });
-    expect(settings.storage.queue).toEqual({ kind: 'connectionString', connectionString: 'UseDevelopmentStorage=true' });
+    expect(settings.storage.queue).toEqual({
+      kind: 'connectionString',
+      connectionString: 'UseDevelopmentStorage=true',
+    });
     expect(Object.isFrozen(settings)).toBe(true);
   });
 
   test('resolves an identity-based AzureWebJobsStorage per service', () => {
-    const settings = parseFunctionsSettings({ ...valid, AzureWebJobsStorage: undefined, AzureWebJobsStorage__accountName: 'leasing' });
-    expect(settings.storage.table).toMatchObject({ kind: 'identity', serviceUri: 'https://leasing.table.core.windows.net' });
-    expect(settings.storage.blob).toMatchObject({ kind: 'identity', serviceUri: 'https://leasing.blob.core.windows.net' });
+    const settings = parseFunctionsSettings({
+      ...valid,
+      AzureWebJobsStorage: undefined,
+      AzureWebJobsStorage__accountName: 'leasing',
+    });
+    expect(settings.storage.table).toMatchObject({
+      kind: 'identity',
+      serviceUri: 'https://leasing.table.core.windows.net',
+    });
+    expect(settings.storage.blob).toMatchObject({
+      kind: 'identity',
+      serviceUri: 'https://leasing.blob.core.windows.net',
+    });
   });
 
   test('names every missing or bad setting in one error, never a value', () => {
-    const attempt = (): unknown => parseFunctionsSettings({ BIGCHAINDB_URL: 'ftp://node', LEDGER_WEBHOOK_SECRET: 'short' });
+    const attempt = (): unknown =>
+      parseFunctionsSettings({ BIGCHAINDB_URL: 'ftp://node', LEDGER_WEBHOOK_SECRET: 'short' });
     expect(attempt).toThrow(SettingsError);
     expect(attempt).toThrow(
       'invalid settings: LEASING_COMPANY_PRIVATE_KEY is required; BIGCHAINDB_URL must match pattern "^https?://"; ' +
@@ -105,6 +134,8 @@ describe('parseFunctionsSettings', () => {
 
   test('refuses a private key that is base58 but not a 32-byte seed, without echoing it', () => {
     const attempt = (): unknown => parseFunctionsSettings({ ...valid, LEASING_COMPANY_PRIVATE_KEY: '2'.repeat(40) });
-    expect(attempt).toThrow('invalid settings: LEASING_COMPANY_PRIVATE_KEY must be a base58 Ed25519 private key (32-byte seed)');
+    expect(attempt).toThrow(
+      'invalid settings: LEASING_COMPANY_PRIVATE_KEY must be a base58 Ed25519 private key (32-byte seed)',
+    );
   });
 });

@@ -8,8 +8,8 @@ import {
 } from '../../../shared/storage-clients';
 import {
   resolveStorageConnection,
-  StorageConnectionError,
   type StorageConnection,
+  StorageConnectionError,
   type StorageService,
 } from '../../../shared/storage-connection';
 import { thrown } from '../../helpers/thrown';
@@ -34,14 +34,18 @@ const clientIdOf = (credential: unknown): unknown => (credential as { clientId?:
 describe('resolveStorageConnection', () => {
   describe('connection strings', () => {
     it.each([[''], [undefined]])('reads AzureWebJobsStorage for the connection name %j', (name) => {
-      expect(resolveStorageConnection({ AzureWebJobsStorage: AZURITE, MyStorage: OTHER }, name, 'queue')).toStrictEqual({
-        kind: 'connectionString',
-        connectionString: AZURITE,
-      });
+      expect(resolveStorageConnection({ AzureWebJobsStorage: AZURITE, MyStorage: OTHER }, name, 'queue')).toStrictEqual(
+        {
+          kind: 'connectionString',
+          connectionString: AZURITE,
+        },
+      );
     });
 
     it('reads the setting with exactly the connection name', () => {
-      expect(resolveStorageConnection({ AzureWebJobsStorage: AZURITE, MyStorage: OTHER }, 'MyStorage', 'queue')).toStrictEqual({
+      expect(
+        resolveStorageConnection({ AzureWebJobsStorage: AZURITE, MyStorage: OTHER }, 'MyStorage', 'queue'),
+      ).toStrictEqual({
         kind: 'connectionString',
         connectionString: OTHER,
       });
@@ -55,7 +59,9 @@ describe('resolveStorageConnection', () => {
     });
 
     it('prefers the exact name over the AzureWebJobs-prefixed one', () => {
-      expect(resolveStorageConnection({ AzureWebJobsMyStorage: AZURITE, MyStorage: OTHER }, 'MyStorage', 'queue')).toStrictEqual({
+      expect(
+        resolveStorageConnection({ AzureWebJobsMyStorage: AZURITE, MyStorage: OTHER }, 'MyStorage', 'queue'),
+      ).toStrictEqual({
         kind: 'connectionString',
         connectionString: OTHER,
       });
@@ -72,7 +78,9 @@ describe('resolveStorageConnection', () => {
     });
 
     it('takes UseDevelopmentStorage=true as a connection string', () => {
-      expect(resolveStorageConnection({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' }, undefined, 'table')).toStrictEqual({
+      expect(
+        resolveStorageConnection({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' }, undefined, 'table'),
+      ).toStrictEqual({
         kind: 'connectionString',
         connectionString: 'UseDevelopmentStorage=true',
       });
@@ -81,22 +89,31 @@ describe('resolveStorageConnection', () => {
 
   describe('identity-based connections', () => {
     it('uses X__queueServiceUri with the developer identity when no credential is set', () => {
-      const connection = identity(resolveStorageConnection({ X__queueServiceUri: 'https://acct.queue.core.windows.net' }, 'X', 'queue'));
+      const connection = identity(
+        resolveStorageConnection({ X__queueServiceUri: 'https://acct.queue.core.windows.net' }, 'X', 'queue'),
+      );
 
       expect(connection.serviceUri).toBe('https://acct.queue.core.windows.net');
       expect(connection.credential).toBeInstanceOf(DefaultAzureCredential);
     });
 
     it('takes X__serviceUri as an alias', () => {
-      const connection = identity(resolveStorageConnection({ X__serviceUri: 'https://acct.queue.core.windows.net' }, 'X', 'queue'));
+      const connection = identity(
+        resolveStorageConnection({ X__serviceUri: 'https://acct.queue.core.windows.net' }, 'X', 'queue'),
+      );
 
       expect(connection.serviceUri).toBe('https://acct.queue.core.windows.net');
     });
 
     it('prefers X__<service>ServiceUri over the X__serviceUri alias', () => {
-      const settings = { X__serviceUri: 'https://alias.queue.core.windows.net', X__queueServiceUri: 'https://explicit.queue.core.windows.net' };
+      const settings = {
+        X__serviceUri: 'https://alias.queue.core.windows.net',
+        X__queueServiceUri: 'https://explicit.queue.core.windows.net',
+      };
 
-      expect(identity(resolveStorageConnection(settings, 'X', 'queue')).serviceUri).toBe('https://explicit.queue.core.windows.net');
+      expect(identity(resolveStorageConnection(settings, 'X', 'queue')).serviceUri).toBe(
+        'https://explicit.queue.core.windows.net',
+      );
     });
 
     it.each<[StorageService, string]>([
@@ -108,9 +125,9 @@ describe('resolveStorageConnection', () => {
     });
 
     it('reads identity settings of the host connection AzureWebJobsStorage for an empty name', () => {
-      expect(identity(resolveStorageConnection({ AzureWebJobsStorage__accountName: 'host' }, '', 'blob')).serviceUri).toBe(
-        'https://host.blob.core.windows.net',
-      );
+      expect(
+        identity(resolveStorageConnection({ AzureWebJobsStorage__accountName: 'host' }, '', 'blob')).serviceUri,
+      ).toBe('https://host.blob.core.windows.net');
     });
 
     it('uses a user-assigned managed identity for __credential=managedidentity with __clientId', () => {
@@ -123,21 +140,29 @@ describe('resolveStorageConnection', () => {
     });
 
     it('uses the system-assigned managed identity for __credential=ManagedIdentity without __clientId', () => {
-      const { credential } = identity(resolveStorageConnection({ X__accountName: 'acct', X__credential: 'ManagedIdentity' }, 'X', 'queue'));
+      const { credential } = identity(
+        resolveStorageConnection({ X__accountName: 'acct', X__credential: 'ManagedIdentity' }, 'X', 'queue'),
+      );
 
       expect(credential).toBeInstanceOf(ManagedIdentityCredential);
       expect(clientIdOf(credential)).toBeUndefined();
     });
 
     it('ignores __clientId without __credential=managedidentity and uses the developer identity', () => {
-      const { credential } = identity(resolveStorageConnection({ X__accountName: 'acct', X__clientId: CLIENT_ID }, 'X', 'queue'));
+      const { credential } = identity(
+        resolveStorageConnection({ X__accountName: 'acct', X__clientId: CLIENT_ID }, 'X', 'queue'),
+      );
 
       expect(credential).toBeInstanceOf(DefaultAzureCredential);
     });
   });
 
   describe('when nothing is configured', () => {
-    function connectionError(settings: Record<string, string>, name: string | undefined, service: StorageService): unknown {
+    function connectionError(
+      settings: Record<string, string>,
+      name: string | undefined,
+      service: StorageService,
+    ): unknown {
       const error = thrown(() => resolveStorageConnection(settings, name, service));
       expect(error).toBeInstanceOf(StorageConnectionError);
       const { name: errorName, code, setting, message } = error as StorageConnectionError;
@@ -176,7 +201,9 @@ describe('resolveStorageConnection', () => {
     });
 
     it('does not take a URI for another service', () => {
-      expect(connectionError({ X__queueServiceUri: 'https://acct.queue.core.windows.net' }, 'X', 'table')).toEqual(notConfigured('X', 'table'));
+      expect(connectionError({ X__queueServiceUri: 'https://acct.queue.core.windows.net' }, 'X', 'table')).toEqual(
+        notConfigured('X', 'table'),
+      );
     });
   });
 });

@@ -4,12 +4,18 @@ import { createTelemetry, noopTelemetry, parseAuthenticationString } from '../..
 
 // The SDK itself is exercised in test/integration/shared/telemetry.test.ts; nothing here may load it.
 
-const sdkLoaded = (): boolean => Object.keys(require.cache).some((path) => path.includes(`${sep}node_modules${sep}applicationinsights${sep}`));
+const sdkLoaded = (): boolean =>
+  Object.keys(require.cache).some((path) => path.includes(`${sep}node_modules${sep}applicationinsights${sep}`));
 
 describe('createTelemetry', () => {
   test('without a connection string returns the no-op telemetry and never loads the SDK', async () => {
     const log = jest.fn();
-    const telemetry = createTelemetry({ connectionString: undefined, authenticationString: 'Authorization=AAD', cloudRole: 'relay-worker', log });
+    const telemetry = createTelemetry({
+      connectionString: undefined,
+      authenticationString: 'Authorization=AAD',
+      cloudRole: 'relay-worker',
+      log,
+    });
 
     expect(telemetry).toBe(noopTelemetry);
     telemetry.trackEvent('X', { a: 1 });
@@ -32,7 +38,12 @@ describe('parseAuthenticationString', () => {
     expect(parseAuthenticationString(authenticationString)).toEqual({ clientId });
   });
 
-  test.each(['ClientId=abc', 'Authorization=Basic;ClientId=abc', ''])('rejects %j, which does not say Authorization=AAD', (authenticationString) => {
-    expect(() => parseAuthenticationString(authenticationString)).toThrow(/^APPLICATIONINSIGHTS_AUTHENTICATION_STRING must contain Authorization=AAD$/);
-  });
+  test.each(['ClientId=abc', 'Authorization=Basic;ClientId=abc', ''])(
+    'rejects %j, which does not say Authorization=AAD',
+    (authenticationString) => {
+      expect(() => parseAuthenticationString(authenticationString)).toThrow(
+        /^APPLICATIONINSIGHTS_AUTHENTICATION_STRING must contain Authorization=AAD$/,
+      );
+    },
+  );
 });

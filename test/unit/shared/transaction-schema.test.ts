@@ -351,7 +351,7 @@ describe('validateTransactionSchema', () => {
     });
 
     it('allows $ after the first character', () => {
-      expect(() => validateTransactionSchema(create({ metadata: { price$: 1, 'a$b': [{ c$: 2 }] } }))).not.toThrow();
+      expect(() => validateTransactionSchema(create({ metadata: { price$: 1, a$b: [{ c$: 2 }] } }))).not.toThrow();
     });
 
     it('checks asset keys before metadata keys', () => {

@@ -2,18 +2,25 @@ import { Transaction } from 'bigchaindb-driver';
 
 import { InvalidTransactionError } from '../../../shared/errors';
 import { parseJson } from '../../../shared/transaction/json-value';
+import { generateKeyPair, signTransaction } from '../../../shared/transaction/signing';
 import { checkTransaction } from '../../../shared/transaction/transaction';
 import { computeTransactionId } from '../../../shared/transaction/transaction-hash';
-import { generateKeyPair, signTransaction } from '../../../shared/transaction/signing';
 import { createTransaction, outputTo } from '../../helpers/transactions';
 
 const alice = generateKeyPair();
 
 describe('signTransaction', () => {
   test('produces byte for byte what the driver produces', () => {
-    const unsigned = Transaction.makeCreateTransaction({ vin: 'WVWZZZ1KZAW000001', price: 23950.5 }, { n: 1 }, [outputTo(alice)], alice.publicKey);
+    const unsigned = Transaction.makeCreateTransaction(
+      { vin: 'WVWZZZ1KZAW000001', price: 23950.5 },
+      { n: 1 },
+      [outputTo(alice)],
+      alice.publicKey,
+    );
 
-    expect(JSON.stringify(signTransaction(unsigned, [alice]))).toBe(JSON.stringify(Transaction.signTransaction(unsigned, alice.privateKey)));
+    expect(JSON.stringify(signTransaction(unsigned, [alice]))).toBe(
+      JSON.stringify(Transaction.signTransaction(unsigned, alice.privateKey)),
+    );
   });
 });
 
@@ -25,7 +32,11 @@ describe('checkTransaction', () => {
 
     expect(checked).toMatchObject({ id: created.id, operation: 'CREATE', assetId: created.id });
     expect(checked.outputs).toEqual([
-      { amount: 5n, conditionUri: (created.outputs[0]?.['condition'] as { uri: string }).uri, owners: [alice.publicKey] },
+      {
+        amount: 5n,
+        conditionUri: (created.outputs[0]?.['condition'] as { uri: string }).uri,
+        owners: [alice.publicKey],
+      },
     ]);
   });
 

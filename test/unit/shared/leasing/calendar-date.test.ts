@@ -8,7 +8,9 @@ describe('#utcDateOf', () => {
   });
 
   test('refuses an invalid Date', () => {
-    expect(thrown(() => utcDateOf(new Date('not a date')))).toEqual(new RangeError('the date must be a valid Date within the years 0000-9999'));
+    expect(thrown(() => utcDateOf(new Date('not a date')))).toEqual(
+      new RangeError('the date must be a valid Date within the years 0000-9999'),
+    );
   });
 });
 

@@ -1,4 +1,4 @@
-import { parseDriverHistory, type DriverHistory } from '../../../../shared/leasing/driver-history';
+import { type DriverHistory, parseDriverHistory } from '../../../../shared/leasing/driver-history';
 import * as schemas from '../../../../shared/leasing/schemas';
 import { thrown } from '../../../helpers/thrown';
 import { failure, validationFailure } from '../../../helpers/validation-failure';
@@ -8,7 +8,10 @@ const TODAY = new Date('2025-06-01T12:00:00Z');
 const HISTORY: DriverHistory = {
   licensedSince: '2012-05-03',
   atFaultAccidents: [{ date: '2023-04-17', description: 'Rear-ended at a junction' }, { date: '2024-01-09' }],
-  claims: [{ date: '2023-04-20', amountEur: 1850 }, { date: '2024-01-15', description: 'Windscreen' }],
+  claims: [
+    { date: '2023-04-20', amountEur: 1850 },
+    { date: '2024-01-15', description: 'Windscreen' },
+  ],
   violations: [
     { date: '2024-09-02', kind: 'speeding' },
     { date: '2025-01-11', kind: 'dui' },
@@ -19,6 +22,7 @@ const EMPTY: DriverHistory = { licensedSince: '2012-05-03', atFaultAccidents: []
 
 // @ts-expect-error a violation kind the schema does not list
 const _parking: DriverHistory = { ...EMPTY, violations: [{ date: '2024-09-02', kind: 'parking' }] };
+// eslint-disable-next-line @typescript-eslint/no-meaningless-void-operator -- reads the compile-time-only fixtures above, for noUnusedLocals
 void _parking;
 
 describe('#parseDriverHistory', () => {
@@ -52,11 +56,23 @@ describe('#parseDriverHistory', () => {
 
   test.each([
     ['a licence issued tomorrow', { ...EMPTY, licensedSince: '2025-06-02' }, '/licensedSince'],
-    ['an accident tomorrow', { ...HISTORY, atFaultAccidents: [{ date: '2023-04-17' }, { date: '2025-06-02' }] }, '/atFaultAccidents/1/date'],
+    [
+      'an accident tomorrow',
+      { ...HISTORY, atFaultAccidents: [{ date: '2023-04-17' }, { date: '2025-06-02' }] },
+      '/atFaultAccidents/1/date',
+    ],
     ['a claim next year', { ...HISTORY, claims: [{ date: '2026-01-01' }] }, '/claims/0/date'],
     ['a violation tomorrow', { ...HISTORY, violations: [{ date: '2025-06-02', kind: 'other' }] }, '/violations/0/date'],
-    ['a future licence and a future claim, naming the licence first', { ...EMPTY, licensedSince: '2030-01-01', claims: [{ date: '2030-01-01' }] }, '/licensedSince'],
-    ['a future violation and a future accident, naming the accident first', { ...EMPTY, atFaultAccidents: [{ date: '2030-01-01' }], violations: [{ date: '2030-01-01', kind: 'dui' }] }, '/atFaultAccidents/0/date'],
+    [
+      'a future licence and a future claim, naming the licence first',
+      { ...EMPTY, licensedSince: '2030-01-01', claims: [{ date: '2030-01-01' }] },
+      '/licensedSince',
+    ],
+    [
+      'a future violation and a future accident, naming the accident first',
+      { ...EMPTY, atFaultAccidents: [{ date: '2030-01-01' }], violations: [{ date: '2030-01-01', kind: 'dui' }] },
+      '/atFaultAccidents/0/date',
+    ],
   ])('refuses %s', (_case, body, field) => {
     expect(validationFailure(thrown(() => parseDriverHistory(body, TODAY)))).toEqual(
       failure(field, 'not-in-future', `driver history ${field} must not be in the future`),
@@ -65,25 +81,83 @@ describe('#parseDriverHistory', () => {
 
   const ACCIDENT = { date: '2023-04-17' };
   test.each([
-    ['a licence date that is no date', { licensedSince: '2012-13-03' }, '/licensedSince', 'date', 'must be a date (YYYY-MM-DD)'],
-    ['an unknown violation kind', { violations: [{ date: '2024-09-02', kind: 'parking' }] }, '/violations/0/kind', 'enum', 'must be one of "speeding", "red-light", "phone-use", "dui", "other"'],
-    ['a violation without kind', { violations: [{ date: '2024-09-02' }] }, '/violations/0/kind', 'required', 'is required'],
-    ['a negative claim amount', { claims: [{ date: '2024-01-15', amountEur: -1 }] }, '/claims/0/amountEur', 'minimum', 'must be >= 0'],
-    ['a claim amount as text', { claims: [{ date: '2024-01-15', amountEur: '1850' }] }, '/claims/0/amountEur', 'type', 'must be number'],
-    ['a claim in another currency', { claims: [{ date: '2024-01-15', amountUsd: 10 }] }, '/claims/0/amountUsd', 'additionalProperties', 'is not an allowed property'],
-    ['an accident without date', { atFaultAccidents: [{ description: 'Hail' }] }, '/atFaultAccidents/0/date', 'required', 'is required'],
-    ['a description of 501 characters', { atFaultAccidents: [{ ...ACCIDENT, description: 'x'.repeat(501) }] }, '/atFaultAccidents/0/description', 'maxLength', 'must NOT have more than 500 characters'],
-    ['101 accidents', { atFaultAccidents: Array(101).fill(ACCIDENT) }, '/atFaultAccidents', 'maxItems', 'must NOT have more than 100 items'],
+    [
+      'a licence date that is no date',
+      { licensedSince: '2012-13-03' },
+      '/licensedSince',
+      'date',
+      'must be a date (YYYY-MM-DD)',
+    ],
+    [
+      'an unknown violation kind',
+      { violations: [{ date: '2024-09-02', kind: 'parking' }] },
+      '/violations/0/kind',
+      'enum',
+      'must be one of "speeding", "red-light", "phone-use", "dui", "other"',
+    ],
+    [
+      'a violation without kind',
+      { violations: [{ date: '2024-09-02' }] },
+      '/violations/0/kind',
+      'required',
+      'is required',
+    ],
+    [
+      'a negative claim amount',
+      { claims: [{ date: '2024-01-15', amountEur: -1 }] },
+      '/claims/0/amountEur',
+      'minimum',
+      'must be >= 0',
+    ],
+    [
+      'a claim amount as text',
+      { claims: [{ date: '2024-01-15', amountEur: '1850' }] },
+      '/claims/0/amountEur',
+      'type',
+      'must be number',
+    ],
+    [
+      'a claim in another currency',
+      { claims: [{ date: '2024-01-15', amountUsd: 10 }] },
+      '/claims/0/amountUsd',
+      'additionalProperties',
+      'is not an allowed property',
+    ],
+    [
+      'an accident without date',
+      { atFaultAccidents: [{ description: 'Hail' }] },
+      '/atFaultAccidents/0/date',
+      'required',
+      'is required',
+    ],
+    [
+      'a description of 501 characters',
+      { atFaultAccidents: [{ ...ACCIDENT, description: 'x'.repeat(501) }] },
+      '/atFaultAccidents/0/description',
+      'maxLength',
+      'must NOT have more than 500 characters',
+    ],
+    [
+      '101 accidents',
+      { atFaultAccidents: Array(101).fill(ACCIDENT) },
+      '/atFaultAccidents',
+      'maxItems',
+      'must NOT have more than 100 items',
+    ],
     ['claims left out rather than empty', { claims: undefined }, '/claims', 'required', 'is required'],
     ['a licence date left out', { licensedSince: undefined }, '/licensedSince', 'required', 'is required'],
     ['a score the insurer does not keep', { score: 3 }, '/score', 'additionalProperties', 'is not an allowed property'],
   ])('refuses %s, naming the field and the rule', (_case, change, field, rule, detail) => {
     const body = JSON.parse(JSON.stringify({ ...EMPTY, ...change })) as unknown;
-    expect(validationFailure(thrown(() => parseDriverHistory(body, TODAY)))).toEqual(failure(field, rule, `driver history ${field} ${detail}`));
+    expect(validationFailure(thrown(() => parseDriverHistory(body, TODAY)))).toEqual(
+      failure(field, rule, `driver history ${field} ${detail}`),
+    );
   });
 
   test('refuses a list as a whole', () => {
-    expect(validationFailure(thrown(() => parseDriverHistory([EMPTY], TODAY)))).toEqual(failure('', 'type', 'driver history must be object'));
+    expect(validationFailure(thrown(() => parseDriverHistory([EMPTY], TODAY)))).toEqual(
+      failure('', 'type', 'driver history must be object'),
+    );
   });
 
   test('refuses to judge dates against an invalid today', () => {

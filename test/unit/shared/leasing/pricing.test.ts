@@ -1,5 +1,5 @@
 import type { DriverHistory } from '../../../../shared/leasing/driver-history';
-import { quotePremium, type PremiumInput, type PremiumQuote } from '../../../../shared/leasing/pricing';
+import { type PremiumInput, type PremiumQuote, quotePremium } from '../../../../shared/leasing/pricing';
 import { thrown } from '../../../helpers/thrown';
 
 const AS_OF = new Date('2025-06-01T00:00:00Z');
@@ -8,7 +8,8 @@ const CAR = { year: 2022, listPrice: { amount: 30000, currency: 'EUR' } } as con
 const INPUT: PremiumInput = { car: CAR, yearlyMileageKm: 15000, driver: CLEAN, asOf: AS_OF };
 
 const premiumOf = (input: Partial<PremiumInput>): number => quotePremium({ ...INPUT, ...input }).annualPremium.amount;
-const factorsOf = (input: Partial<PremiumInput>): PremiumQuote['factors'] => quotePremium({ ...INPUT, ...input }).factors;
+const factorsOf = (input: Partial<PremiumInput>): PremiumQuote['factors'] =>
+  quotePremium({ ...INPUT, ...input }).factors;
 const WINDOW = 'after 2020-06-01 up to 2025-06-01';
 
 describe('#quotePremium worked examples', () => {
@@ -78,7 +79,12 @@ describe('#quotePremium worked examples', () => {
         { date: '2025-04-01', kind: 'dui' },
       ],
     };
-    const quote = quotePremium({ car: { year: 2025, listPrice: { amount: 50000, currency: 'EUR' } }, yearlyMileageKm: 8000, driver, asOf: AS_OF });
+    const quote = quotePremium({
+      car: { year: 2025, listPrice: { amount: 50000, currency: 'EUR' } },
+      yearlyMileageKm: 8000,
+      driver,
+      asOf: AS_OF,
+    });
     expect(quote.annualPremium).toEqual({ amount: 3801.6, currency: 'EUR' });
     expect(quote.factors).toMatchObject({
       carValue: 50000,
@@ -111,18 +117,41 @@ describe('#quotePremium worked examples', () => {
         { date: '2025-04-01', kind: 'dui' },
       ],
     };
-    const quote = quotePremium({ car: { year: 2020, listPrice: { amount: 20000, currency: 'GBP' } }, yearlyMileageKm: 35000, driver, asOf: AS_OF });
+    const quote = quotePremium({
+      car: { year: 2020, listPrice: { amount: 20000, currency: 'GBP' } },
+      yearlyMileageKm: 35000,
+      driver,
+      asOf: AS_OF,
+    });
     expect(quote.annualPremium).toEqual({ amount: 2453.63, currency: 'GBP' });
-    expect(quote.factors).toMatchObject({ carValue: 8874.10625, carAgeYears: 5, baseRate: 471.85265625, driverFactor: 4, mileageFactor: 1.3 });
+    expect(quote.factors).toMatchObject({
+      carValue: 8874.10625,
+      carAgeYears: 5,
+      baseRate: 471.85265625,
+      driverFactor: 4,
+      mileageFactor: 1.3,
+    });
     expect(quote.factors.reasons).toContain('Driver factor 4: the product 6.72 is capped at 4.');
     expect(quote.factors.reasons).toContain('Mileage factor 1.3: 35000 km a year (more than 30,000 km).');
   });
 
   test('a veteran with a clean record in a next-model-year car: 1250 × 0.9 × 0.9 = 1012.50 USD', () => {
     const driver: DriverHistory = { ...CLEAN, licensedSince: '2000-01-01' };
-    const quote = quotePremium({ car: { year: 2026, listPrice: { amount: 40000, currency: 'USD' } }, yearlyMileageKm: 10000, driver, asOf: AS_OF });
+    const quote = quotePremium({
+      car: { year: 2026, listPrice: { amount: 40000, currency: 'USD' } },
+      yearlyMileageKm: 10000,
+      driver,
+      asOf: AS_OF,
+    });
     expect(quote.annualPremium).toEqual({ amount: 1012.5, currency: 'USD' });
-    expect(quote.factors).toMatchObject({ carValue: 40000, carAgeYears: 0, baseRate: 1250, driverFactor: 0.9, yearsLicensed: 25, mileageFactor: 0.9 });
+    expect(quote.factors).toMatchObject({
+      carValue: 40000,
+      carAgeYears: 0,
+      baseRate: 1250,
+      driverFactor: 0.9,
+      yearsLicensed: 25,
+      mileageFactor: 0.9,
+    });
   });
 });
 
@@ -137,7 +166,9 @@ describe('#quotePremium rounding', () => {
     // 30000 × 0.85³ is 18423.749999999996 in doubles.
     expect(factorsOf({}).carValue).toBe(18423.75);
     // 99999.99 × 0.85¹⁰ = 19687.43846532822221777…
-    expect(factorsOf({ car: { year: 2015, listPrice: { amount: 99999.99, currency: 'EUR' } } }).carValue).toBe(19687.4384653);
+    expect(factorsOf({ car: { year: 2015, listPrice: { amount: 99999.99, currency: 'EUR' } } }).carValue).toBe(
+      19687.4384653,
+    );
   });
 });
 
@@ -148,7 +179,10 @@ describe('#quotePremium car age', () => {
   });
 
   test('treats a model year after asOf as a new car', () => {
-    expect(factorsOf({ car: { year: 2027, listPrice: CAR.listPrice } })).toMatchObject({ carAgeYears: 0, carValue: 30000 });
+    expect(factorsOf({ car: { year: 2027, listPrice: CAR.listPrice } })).toMatchObject({
+      carAgeYears: 0,
+      carValue: 30000,
+    });
   });
 });
 
@@ -163,7 +197,10 @@ describe('#quotePremium years licensed', () => {
     ['2025-06-01', 0, 1.6],
     ['2025-07-01', 0, 1.6],
   ])('a licence from %s is %d full years, experience factor %d', (licensedSince, years, factor) => {
-    expect(factorsOf({ driver: { ...CLEAN, licensedSince } })).toMatchObject({ yearsLicensed: years, driverFactor: factor });
+    expect(factorsOf({ driver: { ...CLEAN, licensedSince } })).toMatchObject({
+      yearsLicensed: years,
+      driverFactor: factor,
+    });
   });
 });
 
@@ -218,12 +255,19 @@ describe('#quotePremium monotonicity', () => {
     CLEAN,
     { ...CLEAN, licensedSince: '2024-01-01' },
     { ...CLEAN, licensedSince: '1990-01-01', claims: [{ date: '2024-01-01' }] },
-    { ...CLEAN, atFaultAccidents: [{ date: '2022-01-01' }, { date: '2023-01-01' }], violations: [{ date: '2024-01-01', kind: 'dui' }] },
+    {
+      ...CLEAN,
+      atFaultAccidents: [{ date: '2022-01-01' }, { date: '2023-01-01' }],
+      violations: [{ date: '2024-01-01', kind: 'dui' }],
+    },
   ];
   const additions: [string, (history: DriverHistory) => DriverHistory][] = [
     ['an at-fault accident', (h) => ({ ...h, atFaultAccidents: [...h.atFaultAccidents, { date: '2024-05-05' }] })],
     ['a claim', (h) => ({ ...h, claims: [...h.claims, { date: '2024-05-05' }] })],
-    ['a speeding violation', (h) => ({ ...h, violations: [...h.violations, { date: '2024-05-05', kind: 'speeding' }] })],
+    [
+      'a speeding violation',
+      (h) => ({ ...h, violations: [...h.violations, { date: '2024-05-05', kind: 'speeding' }] }),
+    ],
     ['a DUI', (h) => ({ ...h, violations: [...h.violations, { date: '2024-05-05', kind: 'dui' }] })],
   ];
 
@@ -235,7 +279,8 @@ describe('#quotePremium monotonicity', () => {
         history = add(history);
         const after = quotePremium({ ...INPUT, driver: history });
         expect(after.annualPremium.amount).toBeGreaterThanOrEqual(before.annualPremium.amount);
-        if (before.factors.driverFactor < 4) expect(after.annualPremium.amount).toBeGreaterThan(before.annualPremium.amount);
+        if (before.factors.driverFactor < 4)
+          expect(after.annualPremium.amount).toBeGreaterThan(before.annualPremium.amount);
       }
     }
   });
@@ -243,7 +288,8 @@ describe('#quotePremium monotonicity', () => {
   test('more years licensed never make a quote dearer', () => {
     const years = Array.from({ length: 30 }, (_unused, index) => `${2025 - index}-06-01`);
     const premiums = years.map((licensedSince) => premiumOf({ driver: { ...CLEAN, licensedSince } }));
-    for (let index = 1; index < premiums.length; index += 1) expect(premiums[index]).toBeLessThanOrEqual(premiums[index - 1] ?? Infinity);
+    for (let index = 1; index < premiums.length; index += 1)
+      expect(premiums[index]).toBeLessThanOrEqual(premiums[index - 1] ?? Infinity);
   });
 
   test('an older car and a lower mileage never make a quote dearer', () => {
@@ -263,7 +309,11 @@ describe('#quotePremium purity', () => {
 
   test.each([
     ['an invalid asOf', { asOf: new Date(Number.NaN) }, 'the date must be a valid Date within the years 0000-9999'],
-    ['a list price of 0', { car: { year: 2022, listPrice: { amount: 0, currency: 'EUR' } } }, 'the list price must be a positive finite amount'],
+    [
+      'a list price of 0',
+      { car: { year: 2022, listPrice: { amount: 0, currency: 'EUR' } } },
+      'the list price must be a positive finite amount',
+    ],
     ['a negative mileage', { yearlyMileageKm: -1 }, 'the yearly mileage must be a finite number of km >= 0'],
     ['a mileage of NaN', { yearlyMileageKm: Number.NaN }, 'the yearly mileage must be a finite number of km >= 0'],
   ])('refuses %s with a RangeError', (_case, change, message) => {

@@ -1,9 +1,13 @@
 import { compileLeasingSchema } from '../../../../shared/leasing/leasing-validator';
 import {
+  type CarAsset,
   carAssetSchema,
+  type CarRegistration,
   carRegistrationSchema,
   driverHistorySchema,
+  type LeaseMetadata,
   leaseMetadataSchema,
+  type LeaseRequest,
   leaseRequestSchema,
   parseCarRegistration,
   parseLeaseRequest,
@@ -11,13 +15,9 @@ import {
   readCarAsset,
   readLeaseMetadata,
   readReturnMetadata,
+  type ReturnMetadata,
   returnMetadataSchema,
   returnRequestSchema,
-  type CarAsset,
-  type CarRegistration,
-  type LeaseMetadata,
-  type LeaseRequest,
-  type ReturnMetadata,
 } from '../../../../shared/leasing/schemas';
 import { thrown } from '../../../helpers/thrown';
 import { failure, validationFailure } from '../../../helpers/validation-failure';
@@ -66,22 +66,33 @@ const _kindless: CarAsset = { schemaVersion: 1, ...REGISTRATION };
 const _driverless: LeaseRequest = { startDate: '2025-07-01', endDate: '2028-06-30', yearlyMileageKm: 15000 };
 // @ts-expect-error return metadata marked as a lease
 const _misMarked: ReturnMetadata = { ...RETURN_METADATA, kind: 'lease' };
+// eslint-disable-next-line @typescript-eslint/no-meaningless-void-operator -- reads the compile-time-only fixtures above, for noUnusedLocals
 void [_textYear, _kindless, _driverless, _misMarked];
 
 /** `value` with the property at `path` replaced by `replacement` (or removed, for `undefined`). */
 function changed(value: unknown, path: readonly (string | number)[], replacement: unknown): unknown {
   const copy: unknown = structuredClone(value);
-  const parent = path.slice(0, -1).reduce<unknown>((node, key) => (node as Record<string | number, unknown>)[key], copy) as Record<
+  const parent = path
+    .slice(0, -1)
+    .reduce<unknown>((node, key) => (node as Record<string | number, unknown>)[key], copy) as Record<
     string | number,
     unknown
   >;
   const last = path[path.length - 1] ?? '';
+  // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- removes the property at a path under test from a plain object
   if (replacement === undefined) delete parent[last];
   else parent[last] = replacement;
   return copy;
 }
 
-type Case = [description: string, path: (string | number)[], replacement: unknown, field: string, rule: string, detail: string];
+type Case = [
+  description: string,
+  path: (string | number)[],
+  replacement: unknown,
+  field: string,
+  rule: string,
+  detail: string,
+];
 
 const VIN_RULE = 'must be a valid VIN (17 characters without I, O, Q, with a correct check digit)';
 const KEY_PATTERN = 'must match pattern "^[1-9A-HJ-NP-Za-km-z]{32,44}$"';
@@ -116,10 +127,14 @@ describe('the leasing schemas', () => {
     }
   });
 
-  test.each(Object.entries(schemas))('%s uses no keyword an embedding OpenAPI 3.1 document would misread', (_name, schema) => {
-    const text = JSON.stringify(schema);
-    for (const keyword of ['"$ref"', '"$schema"', '"$id"', '"default"', '"definitions"', '"example"']) expect(text).not.toContain(keyword);
-  });
+  test.each(Object.entries(schemas))(
+    '%s uses no keyword an embedding OpenAPI 3.1 document would misread',
+    (_name, schema) => {
+      const text = JSON.stringify(schema);
+      for (const keyword of ['"$ref"', '"$schema"', '"$id"', '"default"', '"definitions"', '"example"'])
+        expect(text).not.toContain(keyword);
+    },
+  );
 
   test.each(Object.entries(schemas))('%s has examples that its own rules accept', (_name, schema) => {
     for (const [pointer, node] of subschemas(schema)) {
@@ -131,7 +146,11 @@ describe('the leasing schemas', () => {
 
   test('a car asset is a car registration plus its kind and schema version', () => {
     expect(carAssetSchema.required).toEqual(['kind', 'schemaVersion', ...carRegistrationSchema.required]);
-    expect(carAssetSchema.properties).toEqual({ kind: carAssetSchema.properties.kind, schemaVersion: carAssetSchema.properties.schemaVersion, ...carRegistrationSchema.properties });
+    expect(carAssetSchema.properties).toEqual({
+      kind: carAssetSchema.properties.kind,
+      schemaVersion: carAssetSchema.properties.schemaVersion,
+      ...carRegistrationSchema.properties,
+    });
   });
 });
 
@@ -143,7 +162,13 @@ describe('#parseCarRegistration', () => {
   test('accepts a car without components, and components without part number, substances or CAS numbers', () => {
     const minimal = { ...REGISTRATION, components: [] };
     expect(parseCarRegistration(minimal)).toBe(minimal);
-    const loose = { ...REGISTRATION, components: [{ name: 'Seat', substances: [] }, { name: 'Paint', substances: [{ name: 'Pigment', concentrationPercent: 0 }] }] };
+    const loose = {
+      ...REGISTRATION,
+      components: [
+        { name: 'Seat', substances: [] },
+        { name: 'Paint', substances: [{ name: 'Pigment', concentrationPercent: 0 }] },
+      ],
+    };
     expect(parseCarRegistration(loose)).toBe(loose);
   });
 
@@ -165,27 +190,97 @@ describe('#parseCarRegistration', () => {
     ['a VIN in lower case', ['vin'], '1m8gdm9axkp042788', '/vin', 'vin', VIN_RULE],
     ['a VIN with the letter O', ['vin'], 'OM8GDM9AXKP042788', '/vin', 'vin', VIN_RULE],
     ['a 16-character VIN', ['vin'], '1M8GDM9AXKP04278', '/vin', 'vin', VIN_RULE],
-    ['a VIN as a number', ['vin'], 11111111111111111, '/vin', 'type', 'must be string'],
+    ['a VIN as a number', ['vin'], 11111111111111112, '/vin', 'type', 'must be string'],
     ['an empty make', ['make'], '', '/make', 'minLength', 'must NOT have fewer than 1 characters'],
-    ['a model of 101 characters', ['model'], 'x'.repeat(101), '/model', 'maxLength', 'must NOT have more than 100 characters'],
+    [
+      'a model of 101 characters',
+      ['model'],
+      'x'.repeat(101),
+      '/model',
+      'maxLength',
+      'must NOT have more than 100 characters',
+    ],
     ['a year before 1950', ['year'], 1949, '/year', 'minimum', 'must be >= 1950'],
     ['a year after 2100', ['year'], 2101, '/year', 'maximum', 'must be <= 2100'],
     ['a fractional year', ['year'], 2024.5, '/year', 'type', 'must be integer'],
     ['a year as text', ['year'], '2024', '/year', 'type', 'must be integer'],
     ['a price of 0', ['listPrice', 'amount'], 0, '/listPrice/amount', 'exclusiveMinimum', 'must be > 0'],
     ['a negative price', ['listPrice', 'amount'], -1, '/listPrice/amount', 'exclusiveMinimum', 'must be > 0'],
-    ['a price over 10 million', ['listPrice', 'amount'], 10_000_001, '/listPrice/amount', 'maximum', 'must be <= 10000000'],
+    [
+      'a price over 10 million',
+      ['listPrice', 'amount'],
+      10_000_001,
+      '/listPrice/amount',
+      'maximum',
+      'must be <= 10000000',
+    ],
     ['a price as text', ['listPrice', 'amount'], '45990', '/listPrice/amount', 'type', 'must be number'],
-    ['a lower-case currency', ['listPrice', 'currency'], 'eur', '/listPrice/currency', 'pattern', 'must match pattern "^[A-Z]{3}$"'],
-    ['a currency symbol', ['listPrice', 'currency'], '€', '/listPrice/currency', 'pattern', 'must match pattern "^[A-Z]{3}$"'],
-    ['a price without currency', ['listPrice', 'currency'], undefined, '/listPrice/currency', 'required', 'is required'],
-    ['a price with cents on the side', ['listPrice', 'cents'], 0, '/listPrice/cents', 'additionalProperties', 'is not an allowed property'],
-    ['a three-letter plant country', ['plant', 'country'], 'DEU', '/plant/country', 'pattern', 'must match pattern "^[A-Z]{2}$"'],
+    [
+      'a lower-case currency',
+      ['listPrice', 'currency'],
+      'eur',
+      '/listPrice/currency',
+      'pattern',
+      'must match pattern "^[A-Z]{3}$"',
+    ],
+    [
+      'a currency symbol',
+      ['listPrice', 'currency'],
+      '€',
+      '/listPrice/currency',
+      'pattern',
+      'must match pattern "^[A-Z]{3}$"',
+    ],
+    [
+      'a price without currency',
+      ['listPrice', 'currency'],
+      undefined,
+      '/listPrice/currency',
+      'required',
+      'is required',
+    ],
+    [
+      'a price with cents on the side',
+      ['listPrice', 'cents'],
+      0,
+      '/listPrice/cents',
+      'additionalProperties',
+      'is not an allowed property',
+    ],
+    [
+      'a three-letter plant country',
+      ['plant', 'country'],
+      'DEU',
+      '/plant/country',
+      'pattern',
+      'must match pattern "^[A-Z]{2}$"',
+    ],
     ['a plant without name', ['plant', 'name'], undefined, '/plant/name', 'required', 'is required'],
     ['components as an object', ['components'], {}, '/components', 'type', 'must be array'],
-    ['201 components', ['components'], Array(201).fill({ name: 'Bolt', substances: [] }), '/components', 'maxItems', 'must NOT have more than 200 items'],
-    ['a component without substances', ['components', 0, 'substances'], undefined, '/components/0/substances', 'required', 'is required'],
-    ['a component with an empty part number', ['components', 0, 'partNumber'], '', '/components/0/partNumber', 'minLength', 'must NOT have fewer than 1 characters'],
+    [
+      '201 components',
+      ['components'],
+      Array(201).fill({ name: 'Bolt', substances: [] }),
+      '/components',
+      'maxItems',
+      'must NOT have more than 200 items',
+    ],
+    [
+      'a component without substances',
+      ['components', 0, 'substances'],
+      undefined,
+      '/components/0/substances',
+      'required',
+      'is required',
+    ],
+    [
+      'a component with an empty part number',
+      ['components', 0, 'partNumber'],
+      '',
+      '/components/0/partNumber',
+      'minLength',
+      'must NOT have fewer than 1 characters',
+    ],
     [
       '101 substances in a component',
       ['components', 0, 'substances'],
@@ -219,14 +314,24 @@ describe('#parseCarRegistration', () => {
       'must be >= 0',
     ],
     ['an unknown property', ['color'], 'red', '/color', 'additionalProperties', 'is not an allowed property'],
-    ['the kind of an asset, which the service adds itself', ['kind'], 'car', '/kind', 'additionalProperties', 'is not an allowed property'],
+    [
+      'the kind of an asset, which the service adds itself',
+      ['kind'],
+      'car',
+      '/kind',
+      'additionalProperties',
+      'is not an allowed property',
+    ],
   ];
 
-  test.each(violations)('refuses %s, naming the field and the rule', (_case, path, replacement, field, rule, detail) => {
-    expect(validationFailure(thrown(() => parseCarRegistration(changed(REGISTRATION, path, replacement))))).toEqual(
-      failure(field, rule, `car registration ${field} ${detail}`),
-    );
-  });
+  test.each(violations)(
+    'refuses %s, naming the field and the rule',
+    (_case, path, replacement, field, rule, detail) => {
+      expect(validationFailure(thrown(() => parseCarRegistration(changed(REGISTRATION, path, replacement))))).toEqual(
+        failure(field, rule, `car registration ${field} ${detail}`),
+      );
+    },
+  );
 
   test.each(carRegistrationSchema.required)('refuses a registration without %s', (key) => {
     expect(validationFailure(thrown(() => parseCarRegistration(changed(REGISTRATION, [key], undefined))))).toEqual(
@@ -239,7 +344,9 @@ describe('#parseCarRegistration', () => {
     ['an array', [REGISTRATION]],
     ['JSON text', JSON.stringify(REGISTRATION)],
   ])('refuses %s as a whole', (_case, body) => {
-    expect(validationFailure(thrown(() => parseCarRegistration(body)))).toEqual(failure('', 'type', 'car registration must be object'));
+    expect(validationFailure(thrown(() => parseCarRegistration(body)))).toEqual(
+      failure('', 'type', 'car registration must be object'),
+    );
   });
 });
 
@@ -265,8 +372,22 @@ describe('#parseLeaseRequest', () => {
     ['a start with a time', ['startDate'], '2025-07-01T00:00:00Z', '/startDate', 'date', 'must be a date (YYYY-MM-DD)'],
     ['an end in day-month-year order', ['endDate'], '30.06.2028', '/endDate', 'date', 'must be a date (YYYY-MM-DD)'],
     ['a start as epoch milliseconds', ['startDate'], 1751328000000, '/startDate', 'type', 'must be string'],
-    ['a driver key with a 0, outside base58', ['driver', 'publicKey'], `0${DRIVER_KEY.slice(1)}`, '/driver/publicKey', 'pattern', KEY_PATTERN],
-    ['a driver key of 31 characters', ['driver', 'publicKey'], DRIVER_KEY.slice(0, 31), '/driver/publicKey', 'pattern', KEY_PATTERN],
+    [
+      'a driver key with a 0, outside base58',
+      ['driver', 'publicKey'],
+      `0${DRIVER_KEY.slice(1)}`,
+      '/driver/publicKey',
+      'pattern',
+      KEY_PATTERN,
+    ],
+    [
+      'a driver key of 31 characters',
+      ['driver', 'publicKey'],
+      DRIVER_KEY.slice(0, 31),
+      '/driver/publicKey',
+      'pattern',
+      KEY_PATTERN,
+    ],
     [
       'a base58 driver key of 23 bytes',
       ['driver', 'publicKey'],
@@ -284,27 +405,51 @@ describe('#parseLeaseRequest', () => {
       'must be a base58 Ed25519 public key (32 bytes)',
     ],
     ['an empty driver id', ['driver', 'id'], '', '/driver/id', 'minLength', 'must NOT have fewer than 1 characters'],
-    ['a driver id of 65 characters', ['driver', 'id'], 'd'.repeat(65), '/driver/id', 'maxLength', 'must NOT have more than 64 characters'],
+    [
+      'a driver id of 65 characters',
+      ['driver', 'id'],
+      'd'.repeat(65),
+      '/driver/id',
+      'maxLength',
+      'must NOT have more than 64 characters',
+    ],
     ['a driver without key', ['driver', 'publicKey'], undefined, '/driver/publicKey', 'required', 'is required'],
-    ['a driver with a name', ['driver', 'name'], 'Ada', '/driver/name', 'additionalProperties', 'is not an allowed property'],
+    [
+      'a driver with a name',
+      ['driver', 'name'],
+      'Ada',
+      '/driver/name',
+      'additionalProperties',
+      'is not an allowed property',
+    ],
     ['a driver as a key alone', ['driver'], DRIVER_KEY, '/driver', 'type', 'must be object'],
     ['a mileage under 1,000 km', ['yearlyMileageKm'], 999, '/yearlyMileageKm', 'minimum', 'must be >= 1000'],
     ['a mileage over 200,000 km', ['yearlyMileageKm'], 200_001, '/yearlyMileageKm', 'maximum', 'must be <= 200000'],
     ['a fractional mileage', ['yearlyMileageKm'], 15000.5, '/yearlyMileageKm', 'type', 'must be integer'],
     ['a missing mileage', ['yearlyMileageKm'], undefined, '/yearlyMileageKm', 'required', 'is required'],
-    ['a monthly rate, which the lease does not carry', ['monthlyRate'], 399, '/monthlyRate', 'additionalProperties', 'is not an allowed property'],
+    [
+      'a monthly rate, which the lease does not carry',
+      ['monthlyRate'],
+      399,
+      '/monthlyRate',
+      'additionalProperties',
+      'is not an allowed property',
+    ],
   ];
 
-  test.each(violations)('refuses %s, naming the field and the rule', (_case, path, replacement, field, rule, detail) => {
-    expect(validationFailure(thrown(() => parseLeaseRequest(changed(LEASE, path, replacement))))).toEqual(
-      failure(field, rule, `lease request ${field} ${detail}`),
-    );
-  });
+  test.each(violations)(
+    'refuses %s, naming the field and the rule',
+    (_case, path, replacement, field, rule, detail) => {
+      expect(validationFailure(thrown(() => parseLeaseRequest(changed(LEASE, path, replacement))))).toEqual(
+        failure(field, rule, `lease request ${field} ${detail}`),
+      );
+    },
+  );
 
   test('checks the schema before the order of the dates', () => {
-    expect(validationFailure(thrown(() => parseLeaseRequest({ ...LEASE, endDate: '2024-07-01', yearlyMileageKm: 0 })))).toEqual(
-      failure('/yearlyMileageKm', 'minimum', 'lease request /yearlyMileageKm must be >= 1000'),
-    );
+    expect(
+      validationFailure(thrown(() => parseLeaseRequest({ ...LEASE, endDate: '2024-07-01', yearlyMileageKm: 0 }))),
+    ).toEqual(failure('/yearlyMileageKm', 'minimum', 'lease request /yearlyMileageKm must be >= 1000'));
   });
 });
 
@@ -324,11 +469,15 @@ describe('#parseReturnRequest', () => {
     ['a return day that is no date', { returnedOn: 'today' }, '/returnedOn', 'date', 'must be a date (YYYY-MM-DD)'],
     ['the kind of the metadata', { kind: 'return' }, '/kind', 'additionalProperties', 'is not an allowed property'],
   ])('refuses %s, naming the field and the rule', (_case, body, field, rule, detail) => {
-    expect(validationFailure(thrown(() => parseReturnRequest(body)))).toEqual(failure(field, rule, `return request ${field} ${detail}`));
+    expect(validationFailure(thrown(() => parseReturnRequest(body)))).toEqual(
+      failure(field, rule, `return request ${field} ${detail}`),
+    );
   });
 
   test('refuses a missing body (null) as a whole', () => {
-    expect(validationFailure(thrown(() => parseReturnRequest(null)))).toEqual(failure('', 'type', 'return request must be object'));
+    expect(validationFailure(thrown(() => parseReturnRequest(null)))).toEqual(
+      failure('', 'type', 'return request must be object'),
+    );
   });
 });
 
@@ -360,7 +509,10 @@ describe('#readLeaseMetadata', () => {
     ['return metadata', RETURN_METADATA],
     ['a car asset', ASSET],
     ['a lease request without its kind', LEASE],
-    ['a lease that ends before it starts', { ...LEASE_METADATA, lease: { ...LEASE_METADATA.lease, endDate: '2025-06-30' } }],
+    [
+      'a lease that ends before it starts',
+      { ...LEASE_METADATA, lease: { ...LEASE_METADATA.lease, endDate: '2025-06-30' } },
+    ],
     ['a lease with an invalid driver key', { ...LEASE_METADATA, driver: { id: 'D-1', publicKey: '2'.repeat(32) } }],
     ['null', null],
   ])('returns undefined for %s', (_case, metadata) => {

@@ -33,9 +33,12 @@ describe('#vinCheckDigit', () => {
 });
 
 describe('#isValidVin', () => {
-  test.each(['1M8GDM9AXKP042788', '11111111111111111', '1HGCM82633A004352', 'JH4KA7561PC008269'])('accepts %s', (vin) => {
-    expect(isValidVin(vin)).toBe(true);
-  });
+  test.each(['1M8GDM9AXKP042788', '11111111111111111', '1HGCM82633A004352', 'JH4KA7561PC008269'])(
+    'accepts %s',
+    (vin) => {
+      expect(isValidVin(vin)).toBe(true);
+    },
+  );
 
   test.each([
     ['a wrong check digit', '1M8GDM9A1KP042788'],
