@@ -253,7 +253,7 @@ export class Relay {
 
   /**
    * Drains the stream; ends when it ends (aborting `signal` closes it), when a send failed, when it is found dead,
-   * or after a malformed frame.
+   * or after a malformed frame. The block open at the end is closed if the node confirms it complete.
    */
   private async live(
     stream: EventStreamConnection,
@@ -262,8 +262,28 @@ export class Relay {
     broken: { readonly seen: boolean },
     audit: StreamAudit,
   ): Promise<void> {
-    const events = stream[Symbol.asyncIterator]();
     const open = { height: -1, received: 0, suspect: -1 };
+    try {
+      await this.relayEvents(stream, open, window, signal, broken, audit);
+    } catch (error) {
+      // Stopping while a probe asked the node: end as a stop does, so that what was received is still confirmed
+      // and checkpointed (a restart would otherwise send the open block again).
+      if (!signal.aborted) throw error;
+    }
+    // Stopping or reconnecting: the last block may be complete already; confirming it now saves
+    // re-sending it after the restart.
+    if (open.height >= 0) await this.confirmBlock(open, window).catch(() => undefined);
+  }
+
+  private async relayEvents(
+    stream: EventStreamConnection,
+    open: { height: number; received: number; suspect: number },
+    window: SendWindow,
+    signal: AbortSignal,
+    broken: { readonly seen: boolean },
+    audit: StreamAudit,
+  ): Promise<void> {
+    const events = stream[Symbol.asyncIterator]();
     let next = events.next();
     while (!signal.aborted && !window.error && !broken.seen) {
       let timer: NodeJS.Timeout | undefined;
@@ -276,18 +296,15 @@ export class Relay {
         if (await this.streamLooksDead(open, window, signal)) return;
         continue;
       }
-      if (result.done) break;
+      if (result.done) return;
       // A malformed frame stood for an event that cannot be read, and the blocks after it would move the
       // checkpoint past its block: stop before any event that came after it (the flag is set as it arrives),
       // and let the next session backfill from the checkpoint. The open block is closed only if confirmed complete.
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the stream's callback while this loop awaits; TypeScript keeps the narrowing
-      if (broken.seen) break;
+      if (broken.seen) return;
       next = events.next();
       await this.accept(result.value, open, window, audit);
     }
-    // Stopping or reconnecting: the last block may be complete already; confirming it now saves
-    // re-sending it after the restart.
-    if (open.height >= 0) await this.confirmBlock(open, window).catch(() => undefined);
   }
 
   /** Takes one event off the stream: skips one below the next height, else counts it in the open block and sends it. */
