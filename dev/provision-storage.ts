@@ -9,12 +9,13 @@ import {
   POLICIES_TABLE,
   PREMIUM_CHANGES_QUEUE,
   PREMIUMS_TABLE,
+  VIN_RESERVATIONS_TABLE,
 } from '../shared/storage-names';
 
 /** The queues, tables and containers of the product, as infra/ creates them in Azure. */
 export const STORAGE_LAYOUT = {
   queues: [LEDGER_EVENTS_QUEUE, LEDGER_EVENTS_POISON_QUEUE, PREMIUM_CHANGES_QUEUE],
-  tables: [DRIVERS_TABLE, PREMIUMS_TABLE, POLICIES_TABLE],
+  tables: [DRIVERS_TABLE, PREMIUMS_TABLE, POLICIES_TABLE, VIN_RESERVATIONS_TABLE],
 } as const;
 
 /**

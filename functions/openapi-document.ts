@@ -148,7 +148,10 @@ export function buildOpenApiDocument(): Schema {
           responses: {
             '201': ok('Registered; `assetId` names the car.'),
             ...common,
-            '409': errorResponse('A car with this VIN is registered.'),
+            '409': errorResponse(
+              'A car with this VIN is registered (`CAR_ALREADY_REGISTERED`), or another registration of it has not ' +
+                'committed yet (`CAR_REGISTRATION_IN_PROGRESS`: try again later).',
+            ),
           },
         },
       },

@@ -7,13 +7,14 @@ import type {
 } from '@azure/functions';
 
 import type { BigchainDb } from '../shared/bigchaindb';
-import { ConflictError } from '../shared/errors';
 import { carRegistrationTransaction } from '../shared/leasing/car-transactions';
 import { readCompanyCarRegistration } from '../shared/leasing/car-transfer';
 import { type CarAsset, parseCarRegistration, readCarAsset } from '../shared/leasing/schemas';
+import { createVinReservationStore } from '../shared/vin-reservation-store';
 import { toHttpResponse } from './http-errors';
 import { readJsonBody } from './request-body';
 import type { Services } from './services';
+import { alreadyRegistered, commitReservedRegistration, reserveVin } from './vin-reservation';
 
 /** `POST /api/cars`. */
 export const registerCarOptions = {
@@ -28,27 +29,31 @@ const VIN_SEARCH_LIMIT = 50;
 
 /**
  * Registers a car: a CREATE of the car's data signed with the leasing company's key, committed before the
- * answer. 201 with the asset id; 409 when the company already registered a car with that VIN.
+ * answer. 201 with the asset id; 409 when the company already registered a car with that VIN, or while another
+ * registration of it is in flight (the VIN's row in Table `vinreservations`, see ./vin-reservation).
  */
-export function registerCar(services: Pick<Services, 'bigchainDb' | 'leasingCompany'>): HttpHandler {
+export function registerCar(
+  services: Pick<Services, 'bigchainDb' | 'leasingCompany' | 'vinReservations' | 'now'>,
+): HttpHandler {
+  const reservationServices = {
+    bigchainDb: services.bigchainDb,
+    reservations: createVinReservationStore(services.vinReservations),
+  };
   return async function registerCar(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     try {
       const registration = parseCarRegistration(await readJsonBody(request));
-      const existing = await findRegisteredVin(
-        services.bigchainDb,
-        registration.vin,
-        services.leasingCompany.publicKey,
-      );
-      if (existing !== undefined) {
-        throw new ConflictError({
-          code: 'CAR_ALREADY_REGISTERED',
-          message: `a car with VIN ${registration.vin} is already registered as ${existing}`,
-        });
-      }
+      const { vin } = registration;
+      const existing = await findRegisteredVin(services.bigchainDb, vin, services.leasingCompany.publicKey);
+      if (existing !== undefined) throw alreadyRegistered(vin, existing);
       const car: CarAsset = { kind: 'car', schemaVersion: 1, ...registration };
       const transaction = carRegistrationTransaction(car, services.leasingCompany);
-      await services.bigchainDb.postTransaction(transaction, 'commit');
-      context.log(`car ${registration.vin} registered as ${transaction.id}`);
+      const now = services.now();
+      const reservation = { vin, transactionId: transaction.id, reservedAt: now };
+      await reserveVin(reservationServices, reservation, now);
+      await commitReservedRegistration(reservationServices, transaction, reservation, (error) => {
+        context.warn(`VIN ${vin} stays reserved for ${transaction.id} until it goes stale: ${error.message}`);
+      });
+      context.log(`car ${vin} registered as ${transaction.id}`);
       return {
         status: 201,
         headers: { Location: `/api/cars/${transaction.id}` },

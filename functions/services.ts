@@ -14,6 +14,7 @@ import {
   POLICIES_TABLE,
   PREMIUM_CHANGES_QUEUE,
   PREMIUMS_TABLE,
+  VIN_RESERVATIONS_TABLE,
 } from '../shared/storage-names';
 import { createTelemetry, type Telemetry } from '../shared/telemetry';
 import type { KeyPair } from '../shared/transaction/signing';
@@ -31,6 +32,8 @@ export interface Services {
   readonly drivers: TableClient;
   readonly premiums: TableClient;
   readonly policies: TableClient;
+  /** Which car registration holds each VIN while it commits. */
+  readonly vinReservations: TableClient;
   readonly ledgerEvents: QueueClient;
   /** Where the host moves ledger events that keep failing (health check). */
   readonly ledgerEventsPoison: QueueClient;
@@ -57,6 +60,7 @@ export function createServices(settings: FunctionsSettings, log?: Log): Services
     drivers: createTableClient(settings.storage.table, DRIVERS_TABLE),
     premiums: createTableClient(settings.storage.table, PREMIUMS_TABLE),
     policies: createTableClient(settings.storage.table, POLICIES_TABLE),
+    vinReservations: createTableClient(settings.storage.table, VIN_RESERVATIONS_TABLE),
     ledgerEvents: queues.getQueueClient(LEDGER_EVENTS_QUEUE),
     ledgerEventsPoison: queues.getQueueClient(LEDGER_EVENTS_POISON_QUEUE),
     premiumChanges: queues.getQueueClient(PREMIUM_CHANGES_QUEUE),

@@ -206,8 +206,12 @@ export class NotFoundError extends Error {
   }
 }
 
-/** Why a request conflicts with the current state, as a stable code. */
-export type ConflictCode = 'CAR_ALREADY_REGISTERED' | 'CAR_ALREADY_LEASED' | 'CAR_NOT_LEASED';
+/**
+ * Why a request conflicts with the current state, as a stable code. `CAR_REGISTRATION_IN_PROGRESS`: another
+ * registration of the VIN has reserved it and not committed yet.
+ */
+export type ConflictCode =
+  'CAR_ALREADY_REGISTERED' | 'CAR_REGISTRATION_IN_PROGRESS' | 'CAR_ALREADY_LEASED' | 'CAR_NOT_LEASED';
 
 /** Properties of a {@link ConflictError}. */
 export interface ConflictErrorProperties {
@@ -216,7 +220,10 @@ export interface ConflictErrorProperties {
   readonly message: string;
 }
 
-/** The request is valid but the ledger's current state does not allow it; retrying it unchanged will not help. */
+/**
+ * The request is valid but the ledger's current state does not allow it; retrying it unchanged will not help,
+ * except after `CAR_REGISTRATION_IN_PROGRESS`, which settles once the other registration commits or goes stale.
+ */
 export class ConflictError extends Error {
   override readonly name = 'ConflictError';
   readonly code: ConflictCode;

@@ -14,3 +14,5 @@ export const DRIVERS_TABLE = 'drivers';
 export const PREMIUMS_TABLE = 'premiums';
 /** A car's current policy: partition = car asset id, row {@link CURRENT_POLICY_ROW}. */
 export const POLICIES_TABLE = 'policies';
+/** At most one car registration in flight per VIN: partition and row = the VIN (functions/vin-reservation.ts). */
+export const VIN_RESERVATIONS_TABLE = 'vinreservations';

@@ -37,7 +37,8 @@ var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6' // Key Vault Se
 var keyVaultSecretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7' // Key Vault Secrets Officer
 
 // Blob: the Functions host's own storage (keys, leases) and deployment package, the relay's checkpoint and leader
-// lease. Queue: the trigger, the outputs, the relay's sends, the health check's queue depths. Table: the insurer's tables.
+// lease. Queue: the trigger, the outputs, the relay's sends, the health check's queue depths. Table: the insurer's
+// tables and the VIN reservations.
 var storageRoles = [
   storageBlobDataOwner
   storageQueueDataContributor

@@ -25,6 +25,7 @@ var tableNames = [
   'drivers'
   'premiums'
   'policies'
+  'vinreservations'
 ]
 var checkpointContainerName = 'relay-checkpoints'
 var containerNames = [
