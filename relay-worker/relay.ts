@@ -40,6 +40,7 @@ export interface RelayDependencies {
     | 'idleProbeMs'
     | 'reconnectMaxDelayMs'
     | 'backfillBatchBlocks'
+    | 'checkpointIntervalMs'
   >;
   readonly bigchainDb: Pick<BigchainDb, 'getInfo' | 'getBlock'>;
   readonly connectStream: (options: EventStreamOptions) => Promise<EventStreamConnection>;
@@ -147,7 +148,7 @@ export class Relay {
       await this.live(stream, window, signal, broken, audit);
       await window.drain();
       // The next session backfills from the checkpoint: it must include everything sent here.
-      await this.checkpointing;
+      await this.checkpointNow();
       if (window.error) throw window.error;
       log({ level: 'info', msg: 'Event Stream ended', reason: stream.endReason });
     } finally {
@@ -158,24 +159,56 @@ export class Relay {
   private checkpointing: Promise<void> = Promise.resolve();
   /** The newest height asked for while a write waits in the chain; that write takes it when it starts. */
   private checkpointWanted: { height: number; audit: StreamAudit | undefined } | undefined;
+  /** When the last checkpoint write started (performance.now()). */
+  private lastCheckpointAt = Number.NEGATIVE_INFINITY;
+  /** Ends the wait of a write that waits for its interval, set while one does. */
+  private hurryCheckpoint: (() => void) | undefined;
+  /** Set by {@link checkpointNow}: the write that waits in the chain does not wait for its interval. */
+  private checkpointDue = false;
 
-  // Checkpoint writes are chained, so they land in height order; a failed one is logged and the
-  // next one carries the height further (the checkpoint only ever trails). Heights the stream
-  // covered are audited first. At most one write runs and one waits: a block completed while a
-  // write waits raises the height that write will take, rather than queueing a write of its own,
-  // so that under load the checkpoint keeps up with the sends instead of trailing them by a blob
-  // write per block.
+  // Checkpoint writes are chained, so they land in height order; a failed one is logged and the next one carries
+  // the height further (the checkpoint only ever trails). Heights the stream covered are audited first. At most one
+  // write runs and one waits, and a write starts at most once per `checkpointIntervalMs`: a block completed while a
+  // write waits raises the height that write will take, rather than queueing a write of its own. Live, with a block
+  // per transaction, a write per block cost more storage work than the sends themselves (a blob upload and an
+  // audit read each); a crash in between costs only re-sending the blocks of one interval, which the insurer
+  // recognises as duplicates.
   private checkpoint(height: number, audit: StreamAudit | undefined): Promise<void> {
     const waiting = this.checkpointWanted !== undefined;
     this.checkpointWanted = { height: Math.max(height, this.checkpointWanted?.height ?? -1), audit };
     if (waiting) return this.checkpointing;
-    this.checkpointing = this.checkpointing.then(() => this.writeWantedCheckpoint());
+    this.checkpointing = this.checkpointing
+      .then(() => this.checkpointInterval())
+      .then(() => this.writeWantedCheckpoint());
+    return this.checkpointing;
+  }
+
+  /** Waits until the interval since the last write has passed, or until {@link checkpointNow}. */
+  private async checkpointInterval(): Promise<void> {
+    const waitMs = this.lastCheckpointAt + this.deps.settings.checkpointIntervalMs - performance.now();
+    if (waitMs <= 0 || this.checkpointDue) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, waitMs);
+      this.hurryCheckpoint = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.hurryCheckpoint = undefined;
+  }
+
+  /** Writes the wanted checkpoint without waiting for the interval; resolves once every asked-for write is done. */
+  private checkpointNow(): Promise<void> {
+    if (this.checkpointWanted !== undefined) this.checkpointDue = true;
+    this.hurryCheckpoint?.();
     return this.checkpointing;
   }
 
   private async writeWantedCheckpoint(): Promise<void> {
     const { height, audit } = this.checkpointWanted ?? { height: -1, audit: undefined };
     this.checkpointWanted = undefined;
+    this.checkpointDue = false;
+    this.lastCheckpointAt = performance.now();
     try {
       const safe = audit && height >= audit.fromHeight ? await audit.verifiedUpTo(height) : height;
       if (safe < 0) return;
@@ -209,12 +242,12 @@ export class Relay {
       // recovered in bounded steps that survive a crash.
       if (++sentBlocks % this.deps.settings.backfillBatchBlocks === 0) {
         await window.drain();
-        await this.checkpointing;
+        await this.checkpointNow();
       }
     }
     await window.drain();
     if (window.error) throw window.error;
-    await this.checkpointing;
+    await this.checkpointNow();
     if (sentBlocks > 0)
       this.deps.log({
         level: 'info',
@@ -383,8 +416,8 @@ export class Relay {
     return true;
   }
 
-  /** Waits for in-flight checkpoint writes (for shutdown). */
+  /** Writes the checkpoint of every completed block now and waits for it (for shutdown). */
   async flush(): Promise<void> {
-    await this.checkpointing;
+    await this.checkpointNow();
   }
 }

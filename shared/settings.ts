@@ -57,6 +57,7 @@ const relaySchema = {
     RELAY_SEND_CONCURRENCY: positiveInteger(32, 256),
     RELAY_MAX_BUFFERED_EVENTS: positiveInteger(10_000, 1_000_000),
     RELAY_BACKFILL_BATCH_BLOCKS: positiveInteger(100, 10_000),
+    RELAY_CHECKPOINT_INTERVAL_MS: { type: 'integer', minimum: 0, maximum: 60_000, default: 1_000 },
     RELAY_PING_INTERVAL_MS: positiveInteger(15_000, 600_000),
     RELAY_IDLE_PROBE_MS: positiveInteger(10_000, 600_000),
     RELAY_RECONNECT_MAX_DELAY_MS: positiveInteger(30_000, 600_000),
@@ -85,6 +86,8 @@ export interface RelaySettings {
   readonly sendConcurrency: number;
   readonly maxBufferedEvents: number;
   readonly backfillBatchBlocks: number;
+  /** Least time between two checkpoint writes while relaying live; a stop or a catch-up step writes at once. */
+  readonly checkpointIntervalMs: number;
   readonly pingIntervalMs: number;
   readonly idleProbeMs: number;
   readonly reconnectMaxDelayMs: number;
@@ -116,6 +119,7 @@ export function parseRelaySettings(env: Readonly<Record<string, string | undefin
     sendConcurrency: v.RELAY_SEND_CONCURRENCY,
     maxBufferedEvents: v.RELAY_MAX_BUFFERED_EVENTS,
     backfillBatchBlocks: v.RELAY_BACKFILL_BATCH_BLOCKS,
+    checkpointIntervalMs: v.RELAY_CHECKPOINT_INTERVAL_MS,
     pingIntervalMs: v.RELAY_PING_INTERVAL_MS,
     idleProbeMs: v.RELAY_IDLE_PROBE_MS,
     reconnectMaxDelayMs: v.RELAY_RECONNECT_MAX_DELAY_MS,

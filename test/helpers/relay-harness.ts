@@ -46,8 +46,9 @@ export interface RelayHarness {
 }
 
 /**
- * Starts a relay (idle probe 150 ms, reconnect back-off up to 200 ms, send concurrency 16) once its checkpoint is
- * loaded; wait for `relaying live` to know it caught up. Stop it with {@link RelayHarness.stop}.
+ * Starts a relay (idle probe 150 ms, reconnect back-off up to 200 ms, send concurrency 16, the default checkpoint
+ * interval of 1 s) once its checkpoint is loaded; wait for `relaying live` to know it caught up. Stop it with
+ * {@link RelayHarness.stop}.
  */
 export async function startRelay(options: RelayHarnessOptions): Promise<RelayHarness> {
   const events = new EventEmitter();
@@ -67,6 +68,7 @@ export async function startRelay(options: RelayHarnessOptions): Promise<RelayHar
       idleProbeMs: 150,
       reconnectMaxDelayMs: 200,
       backfillBatchBlocks: 5,
+      checkpointIntervalMs: 1_000,
     },
     bigchainDb: new BigchainDbClient({ apiUrl: options.apiUrl }),
     connectStream: connectEventStream,

@@ -1,44 +1,20 @@
-import { EventEmitter, once } from 'node:events';
-import { setTimeout as delay } from 'node:timers/promises';
+import { EventEmitter } from 'node:events';
 
 import type { DevNode } from '../../../dev/bigchaindb/dev-node';
 import { connectEventStream } from '../../../relay-worker/event-stream-client';
 import { Relay } from '../../../relay-worker/relay';
 import { BigchainDbClient } from '../../../shared/bigchaindb-client';
-import type { Checkpointer } from '../../../shared/checkpoint';
 import type { LogEntry } from '../../../shared/json-log';
 import { decodeLedgerEvent } from '../../../shared/ledger-event';
 import { generateKeyPair } from '../../../shared/transaction/signing';
 import { startTestNode } from '../../helpers/dev-node';
+import { RecordingCheckpointer } from '../../helpers/recording-checkpointer';
 import { createTransaction, postRaw } from '../../helpers/transactions';
 
 // Blocks arrive faster than checkpoints can be written when storage is busy. The relay once queued a blob write
 // for every block, one after another, so the checkpoint trailed the sends by a growing number of blocks (each
 // re-sent after a crash) and the chain of waiting writes grew without bound. Now a write that waits takes the
 // newest completed height, and the checkpoint keeps up.
-
-/** A checkpointer whose every write takes `writeMs`, recording the heights it was asked to write. */
-class SlowCheckpointer extends EventEmitter implements Checkpointer {
-  readonly writes: number[] = [];
-  #height: number | undefined;
-  constructor(private readonly writeMs: number) {
-    super();
-  }
-  getHeight(): number | undefined {
-    return this.#height;
-  }
-  async checkpointHeight(height: number): Promise<void> {
-    this.writes.push(height);
-    await delay(this.writeMs);
-    this.#height = Math.max(height, this.#height ?? -1);
-    this.emit('written', this.#height);
-  }
-
-  /** Resolves once the checkpoint is at `height`. */
-  async reach(height: number): Promise<void> {
-    while (this.#height !== height) await once(this, 'written');
-  }
-}
 
 let node: DevNode;
 
@@ -51,7 +27,7 @@ afterEach(async () => {
 });
 
 test('when blocks come faster than checkpoint writes, each write takes the newest complete block and the checkpoint keeps up', async () => {
-  const checkpointer = new SlowCheckpointer(100);
+  const checkpointer = new RecordingCheckpointer(100);
   const sent: string[] = [];
   const logs = new EventEmitter();
   const relay = new Relay({
@@ -65,6 +41,7 @@ test('when blocks come faster than checkpoint writes, each write takes the newes
       idleProbeMs: 150,
       reconnectMaxDelayMs: 200,
       backfillBatchBlocks: 5,
+      checkpointIntervalMs: 0,
     },
     bigchainDb: new BigchainDbClient({ apiUrl: node.apiUrl }),
     connectStream: connectEventStream,

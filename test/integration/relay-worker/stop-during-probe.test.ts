@@ -5,27 +5,16 @@ import { connectEventStream } from '../../../relay-worker/event-stream-client';
 import { Relay } from '../../../relay-worker/relay';
 import type { BigchainDb } from '../../../shared/bigchaindb';
 import { BigchainDbClient } from '../../../shared/bigchaindb-client';
-import type { Checkpointer } from '../../../shared/checkpoint';
 import { decodeLedgerEvent, type LedgerEvent } from '../../../shared/ledger-event';
 import { generateKeyPair } from '../../../shared/transaction/signing';
 import { startTestNode } from '../../helpers/dev-node';
+import { RecordingCheckpointer } from '../../helpers/recording-checkpointer';
 import { createTransaction, postRaw } from '../../helpers/transactions';
 
 // A stop that lands while the relay's idle probe is asking the node about the open block. The probe's read is
 // cancelled by the stop; the relay must still confirm that block and checkpoint it, or a restart sends it again.
 // The node is real; the one injected fault is that the probe's read of the block answers only when cancelled,
 // which is how the stop's timing is made certain (it cannot be produced on purpose otherwise).
-
-class MemoryCheckpointer implements Checkpointer {
-  #height: number | undefined;
-  getHeight(): number | undefined {
-    return this.#height;
-  }
-  checkpointHeight(height: number): Promise<void> {
-    this.#height = Math.max(height, this.#height ?? -1);
-    return Promise.resolve();
-  }
-}
 
 /** The node's client, except that a cancellable read of block `height` waits until it is cancelled. */
 function probeHangsAt(
@@ -62,7 +51,7 @@ test('a stop during the idle probe of the open block still confirms and checkpoi
   const probing = new EventEmitter();
   const logged = new EventEmitter();
   let target = -1;
-  const checkpointer = new MemoryCheckpointer();
+  const checkpointer = new RecordingCheckpointer();
   const client = new BigchainDbClient({ apiUrl: node.apiUrl });
   const relay = new Relay({
     settings: {
@@ -75,6 +64,7 @@ test('a stop during the idle probe of the open block still confirms and checkpoi
       idleProbeMs: 50,
       reconnectMaxDelayMs: 200,
       backfillBatchBlocks: 5,
+      checkpointIntervalMs: 1_000,
     },
     bigchainDb: probeHangsAt(client, () => target, probing),
     connectStream: connectEventStream,

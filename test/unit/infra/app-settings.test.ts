@@ -35,6 +35,7 @@ const DOCUMENTED_OPTIONAL: Readonly<Record<'functions' | 'relay', Readonly<Recor
     RELAY_SEND_CONCURRENCY: "tuning; the default suits (README, the relay's settings)",
     RELAY_MAX_BUFFERED_EVENTS: "tuning; the default suits (README, the relay's settings)",
     RELAY_BACKFILL_BATCH_BLOCKS: "tuning; the default suits (README, the relay's settings)",
+    RELAY_CHECKPOINT_INTERVAL_MS: "tuning; the default suits (README, the relay's settings)",
     RELAY_PING_INTERVAL_MS: "tuning; the default suits (README, the relay's settings)",
     RELAY_IDLE_PROBE_MS: "tuning; the default suits (README, the relay's settings)",
     RELAY_RECONNECT_MAX_DELAY_MS: "tuning; the default suits (README, the relay's settings)",

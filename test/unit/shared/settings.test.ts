@@ -13,6 +13,7 @@ describe('parseRelaySettings', () => {
       sendConcurrency: 32,
       maxBufferedEvents: 10_000,
       backfillBatchBlocks: 100,
+      checkpointIntervalMs: 1000,
       pingIntervalMs: 15_000,
       idleProbeMs: 10_000,
       reconnectMaxDelayMs: 30_000,
