@@ -61,3 +61,25 @@ export function measureLoad(children: () => readonly number[]): () => LoadReadin
     };
   };
 }
+
+/**
+ * Starts measuring the CPU each named process uses, and this one's as `self`; the result gives each in cores
+ * (CPU seconds per second) over the measurement. Shows which part of a composed stack is the busy one.
+ */
+export function measureCores(pids: Readonly<Record<string, number>>): () => Record<string, number> {
+  const startedAt = performance.now();
+  const ticks = (): Record<string, number> => ({
+    self: ownTicks([]),
+    ...Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processTicks(pid)])),
+  });
+  const atStart = ticks();
+  return () => {
+    const seconds = (performance.now() - startedAt) / 1000;
+    return Object.fromEntries(
+      Object.entries(ticks()).map(([name, now]) => [
+        name,
+        Number(((now - (atStart[name] ?? 0)) / TICKS_PER_SECOND / seconds).toFixed(2)),
+      ]),
+    );
+  };
+}
