@@ -6,6 +6,7 @@ import type { Checkpointer } from '../shared/checkpoint';
 import { encodeLedgerEvent, type LedgerEvent } from '../shared/ledger-event';
 import type { RelaySettings } from '../shared/settings';
 import { noopTelemetry, type Telemetry } from '../shared/telemetry';
+import { CheckpointWriter } from './checkpoint-writer';
 import type { EventStreamConnection, EventStreamOptions, StreamEvent } from './event-stream-client';
 import { RelayTelemetry } from './relay-telemetry';
 import { SendWindow } from './send-window';
@@ -71,9 +72,17 @@ export class Relay {
   };
 
   private readonly telemetry: RelayTelemetry;
+  private readonly checkpoints: CheckpointWriter;
 
   constructor(private readonly deps: RelayDependencies) {
     this.telemetry = new RelayTelemetry(deps.telemetry ?? noopTelemetry);
+    this.checkpoints = new CheckpointWriter({
+      checkpointer: deps.checkpointer,
+      intervalMs: deps.settings.checkpointIntervalMs,
+      telemetry: this.telemetry,
+      log: deps.log,
+      newestKnownHeight: () => this.counters.newestKnownHeight,
+    });
   }
 
   /** Runs until `signal` aborts; resolves once in-flight sends finished and the checkpoint is written. */
@@ -128,7 +137,9 @@ export class Relay {
       signal,
     });
     try {
-      const window = new SendWindow(settings.sendConcurrency, (height) => void this.checkpoint(height, audit));
+      const window = new SendWindow(settings.sendConcurrency, (height) => {
+        this.checkpoints.request(height, audit);
+      });
       await this.backfill(window, signal);
       audit = new StreamAudit(this.nextHeight(), bigchainDb, (height, expected, received) => {
         broken.seen = true;
@@ -148,75 +159,11 @@ export class Relay {
       await this.live(stream, window, signal, broken, audit);
       await window.drain();
       // The next session backfills from the checkpoint: it must include everything sent here.
-      await this.checkpointNow();
+      await this.checkpoints.writeNow();
       if (window.error) throw window.error;
       log({ level: 'info', msg: 'Event Stream ended', reason: stream.endReason });
     } finally {
       stream.close();
-    }
-  }
-
-  private checkpointing: Promise<void> = Promise.resolve();
-  /** The newest height asked for while a write waits in the chain; that write takes it when it starts. */
-  private checkpointWanted: { height: number; audit: StreamAudit | undefined } | undefined;
-  /** When the last checkpoint write started (performance.now()). */
-  private lastCheckpointAt = Number.NEGATIVE_INFINITY;
-  /** Ends the wait of a write that waits for its interval, set while one does. */
-  private hurryCheckpoint: (() => void) | undefined;
-  /** Set by {@link checkpointNow}: the write that waits in the chain does not wait for its interval. */
-  private checkpointDue = false;
-
-  // Checkpoint writes are chained, so they land in height order; a failed one is logged and the next one carries
-  // the height further (the checkpoint only ever trails). Heights the stream covered are audited first. At most one
-  // write runs and one waits, and a write starts at most once per `checkpointIntervalMs`: a block completed while a
-  // write waits raises the height that write will take, rather than queueing a write of its own. Live, with a block
-  // per transaction, a write per block cost more storage work than the sends themselves (a blob upload and an
-  // audit read each); a crash in between costs only re-sending the blocks of one interval, which the insurer
-  // recognises as duplicates.
-  private checkpoint(height: number, audit: StreamAudit | undefined): Promise<void> {
-    const waiting = this.checkpointWanted !== undefined;
-    this.checkpointWanted = { height: Math.max(height, this.checkpointWanted?.height ?? -1), audit };
-    if (waiting) return this.checkpointing;
-    this.checkpointing = this.checkpointing
-      .then(() => this.checkpointInterval())
-      .then(() => this.writeWantedCheckpoint());
-    return this.checkpointing;
-  }
-
-  /** Waits until the interval since the last write has passed, or until {@link checkpointNow}. */
-  private async checkpointInterval(): Promise<void> {
-    const waitMs = this.lastCheckpointAt + this.deps.settings.checkpointIntervalMs - performance.now();
-    if (waitMs <= 0 || this.checkpointDue) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, waitMs);
-      this.hurryCheckpoint = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    this.hurryCheckpoint = undefined;
-  }
-
-  /** Writes the wanted checkpoint without waiting for the interval; resolves once every asked-for write is done. */
-  private checkpointNow(): Promise<void> {
-    if (this.checkpointWanted !== undefined) this.checkpointDue = true;
-    this.hurryCheckpoint?.();
-    return this.checkpointing;
-  }
-
-  private async writeWantedCheckpoint(): Promise<void> {
-    const { height, audit } = this.checkpointWanted ?? { height: -1, audit: undefined };
-    this.checkpointWanted = undefined;
-    this.checkpointDue = false;
-    this.lastCheckpointAt = performance.now();
-    try {
-      const safe = audit && height >= audit.fromHeight ? await audit.verifiedUpTo(height) : height;
-      if (safe < 0) return;
-      await this.deps.checkpointer.checkpointHeight(safe);
-      this.telemetry.checkpointed(this.deps.checkpointer.getHeight() ?? safe, this.counters.newestKnownHeight);
-    } catch (error: unknown) {
-      this.deps.log({ level: 'error', msg: 'checkpoint write failed', height, error: String(error) });
-      this.telemetry.checkpointFailed(error, height);
     }
   }
 
@@ -242,12 +189,12 @@ export class Relay {
       // recovered in bounded steps that survive a crash.
       if (++sentBlocks % this.deps.settings.backfillBatchBlocks === 0) {
         await window.drain();
-        await this.checkpointNow();
+        await this.checkpoints.writeNow();
       }
     }
     await window.drain();
     if (window.error) throw window.error;
-    await this.checkpointNow();
+    await this.checkpoints.writeNow();
     if (sentBlocks > 0)
       this.deps.log({
         level: 'info',
@@ -418,6 +365,6 @@ export class Relay {
 
   /** Writes the checkpoint of every completed block now and waits for it (for shutdown). */
   async flush(): Promise<void> {
-    await this.checkpointNow();
+    await this.checkpoints.writeNow();
   }
 }
